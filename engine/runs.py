@@ -1,0 +1,98 @@
+"""Run records: one folder per job with its config, metrics (CSV and JSON) and images.
+
+Every job that a user may want to look at later writes one, so a sweep in the app and the same
+sweep from the CLI leave the same files. The root is the user data dir (platformdirs), or the
+``--out`` folder / ``ADVTUI_RUNS`` variable when given.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+
+def runs_root(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where run folders go: ``override``, else ``$ADVTUI_RUNS``, else the user data dir."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("ADVTUI_RUNS")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_data_path("advtui") / "runs"
+
+
+def cache_root() -> Path:
+    """Where downloads and trained checkpoints are cached (``$ADVTUI_CACHE`` overrides)."""
+    env = os.environ.get("ADVTUI_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_cache_path("advtui")
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+class RunRecord:
+    """A run folder, created on construction as ``<root>/<kind>/<timestamp>-<name>``."""
+
+    def __init__(self, kind: str, name: str, root: str | os.PathLike[str] | None = None) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or kind
+        base = runs_root(root) / kind
+        base.mkdir(parents=True, exist_ok=True)
+        path = base / f"{stamp}-{slug}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = base / f"{stamp}-{slug}-{n}"
+        path.mkdir()
+        self.path = path
+
+    def write_json(self, filename: str, payload: Any) -> Path:
+        target = self.path / filename
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(json.dumps(_jsonable(payload), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(target)
+        return target
+
+    def write_config(self, config: Any) -> Path:
+        return self.write_json("config.json", config)
+
+    def write_rows(self, stem: str, rows: Iterable[Mapping[str, Any]]) -> tuple[Path, Path]:
+        """Write ``rows`` as ``<stem>.csv`` and ``<stem>.json``; columns in first-seen order."""
+        rows = [dict(_jsonable(r)) for r in rows]
+        columns: list[str] = []
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+        csv_path = self.path / f"{stem}.csv"
+        with csv_path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        return csv_path, self.write_json(f"{stem}.json", rows)
+
+    def file(self, filename: str) -> Path:
+        return self.path / filename
+
+    def __str__(self) -> str:
+        return str(self.path)
