@@ -29,7 +29,16 @@ from engine.runs import cache_root
 
 DATASETS = ("sample", "cifar10", "imagefolder")
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 SAMPLE_ASSET = "cifar10_sample.npz"
@@ -110,7 +119,9 @@ def load_image_folder(root: Path, name: str = "imagefolder") -> ImageSet:
         arrays = list(pool.map(_decode, files, chunksize=256))
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
-        raise UsageError(f"images in {root} differ in size ({len(shapes)} sizes); resize them first")
+        raise UsageError(
+            f"images in {root} differ in size ({len(shapes)} sizes); resize them first"
+        )
     images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
     return ImageSet(name, images, torch.tensor(labels, dtype=torch.int64), tuple(classes))
 

@@ -90,7 +90,9 @@ class ResNet18(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.norm = Normalize(CIFAR_MEAN, CIFAR_STD)
-        self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()
+        )
         blocks: list[nn.Module] = []
         c = 64
         for w, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
@@ -131,18 +133,20 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
             f"({first[:120]}); save model.state_dict() instead"
         ) from None
     except (RuntimeError, EOFError, OSError) as exc:
-        raise UsageError(f"cannot read checkpoint {path.name}: {str(exc).splitlines()[0]}") from None
+        raise UsageError(
+            f"cannot read checkpoint {path.name}: {str(exc).splitlines()[0]}"
+        ) from None
     if isinstance(payload, dict) and "state_dict" in payload:
         payload = payload["state_dict"]
-    if not isinstance(payload, dict) or not all(isinstance(v, torch.Tensor) for v in payload.values()):
+    if not isinstance(payload, dict) or not all(
+        isinstance(v, torch.Tensor) for v in payload.values()
+    ):
         raise UsageError(f"{path.name} is not a state_dict (a dict of tensors)")
     return payload
 
 
-def load_model(
-    arch: str, weights: str | Path | None = None, num_classes: int = 10
-) -> nn.Module:
-    """``arch`` with ``weights`` (a state_dict file), or a TorchScript archive when arch is a path."""
+def load_model(arch: str, weights: str | Path | None = None, num_classes: int = 10) -> nn.Module:
+    """``arch`` with ``weights`` (a state_dict file), or a TorchScript archive if arch is a path."""
     if arch not in ARCHITECTURES and Path(arch).expanduser().is_file():
         try:
             model = torch.jit.load(str(Path(arch).expanduser()), map_location="cpu")
@@ -159,6 +163,7 @@ def load_model(
             model.load_state_dict(state)
         except RuntimeError as exc:
             raise UsageError(
-                f"{Path(weights).name} does not fit {arch}: {str(exc).splitlines()[1].strip()[:120]}"
+                f"{Path(weights).name} does not fit {arch}: "
+                f"{str(exc).splitlines()[-1].strip()[:120]}"
             ) from None
     return model.eval()

@@ -37,7 +37,7 @@ class TrainConfig:
     batch: int = 256
     lr: float = 0.2
     weight_decay: float = 5e-4
-    label_smoothing: float = 0.2
+    label_smoothing: float = 0.0
     seed: int = 0
     device: str = "auto"
     out: str | None = None  # runs root override
@@ -175,7 +175,9 @@ def train_classifier(
             break
         acc, _ = evaluate(model, test, device)
         epochs_done = epoch + 1
-        history.append({"epoch": epochs_done, "train_loss": running / max(seen, 1), "test_acc": acc})
+        history.append(
+            {"epoch": epochs_done, "train_loss": running / max(seen, 1), "test_acc": acc}
+        )
         emit(Metric("test_acc", epochs_done, acc))
         emit(Log(f"epoch {epochs_done}/{config.epochs}: loss {running / seen:.3f}, test {acc:.2%}"))
     seconds = time.perf_counter() - start
@@ -190,7 +192,9 @@ def train_classifier(
     return TrainResult(model, acc, epochs_done, seconds, ckpt, cancelled)
 
 
-def save_checkpoint(model: nn.Module, path: Path, config: TrainConfig, acc: float, sec: float) -> None:
+def save_checkpoint(
+    model: nn.Module, path: Path, config: TrainConfig, acc: float, sec: float
+) -> None:
     """A plain state_dict (loadable with weights_only=True) and a JSON card beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

@@ -1,0 +1,120 @@
+"""Write a sweep's run record: config, points (CSV + JSON), summary, curve and sample PNGs.
+
+The CLI and the app both call :func:`write_sweep_record`, so a sweep leaves the same files
+wherever it ran. Plots use matplotlib's Agg backend (no display needed over SSH).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from engine.runs import RunRecord
+
+if TYPE_CHECKING:
+    from engine.vision.sweep import SweepResult
+
+
+def write_sweep_record(result: SweepResult, record: RunRecord | None = None) -> Path:
+    """Write every file of the sweep's run folder and return its path."""
+    cfg = result.config
+    if record is None:
+        record = RunRecord("sweep", f"{cfg.dataset}-{cfg.model}-{'+'.join(cfg.attacks)}", cfg.out)
+    record.write_config(cfg)
+    record.write_rows("points", [p.row() for p in result.points])
+    record.write_json(
+        "summary.json",
+        {
+            "clean_accuracy": result.clean_accuracy,
+            "cancelled": result.cancelled,
+            "seconds": result.seconds,
+            "ssim_bar": cfg.ssim_bar,
+            "plausibility_threshold": result.thresholds(),
+        },
+    )
+    if result.points:
+        plot_curves(result, record.file("curve.png"))
+        for attack in dict.fromkeys(s.attack for s in result.samples):
+            plot_samples(result, attack, record.file(f"samples-{attack}.png"))
+    return record.path
+
+
+def plot_curves(result: SweepResult, path: Path) -> None:
+    """Accuracy against budget, one curve per attack, one panel per budget axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axes_names = list(dict.fromkeys(p.axis for p in result.points))
+    fig, axes = plt.subplots(
+        1, len(axes_names), figsize=(6.5 * len(axes_names), 4.2), squeeze=False
+    )
+    thresholds = result.thresholds()
+    for ax, axis in zip(axes[0], axes_names, strict=True):
+        for attack in result.config.attacks:
+            pts = [p for p in result.curve(attack) if p.axis == axis]
+            if not pts:
+                continue
+            xs = [p.budget for p in pts]
+            (line,) = ax.plot(xs, [p.accuracy for p in pts], "o-", label=attack)
+            t = thresholds.get(attack)
+            if t is not None:
+                ax.axvline(t, color=line.get_color(), ls="--", lw=1, alpha=0.7)
+        positive = [p.budget for p in result.points if p.axis == axis and p.budget > 0]
+        if positive and max(positive) / min(positive) > 30:
+            ax.set_xscale("symlog", linthresh=min(positive))
+        ax.set_xlabel("epsilon" if axis == "eps" else "pixels changed (L0 budget)")
+        ax.set_ylabel("accuracy")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(
+        f"{result.config.model} on {result.config.dataset}, n={result.points[0].n} "
+        f"(dashed: SSIM >= {result.config.ssim_bar} plausibility threshold)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_samples(result: SweepResult, attack: str, path: Path) -> None:
+    """Rows: the originals, then the adversarials at each budget; titles true -> predicted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [s for s in result.samples if s.attack == attack]
+    k = rows[0].original.shape[0]
+    fig, axes = plt.subplots(
+        len(rows) + 1, k, figsize=(1.3 * k, 1.45 * (len(rows) + 1)), squeeze=False
+    )
+    classes = rows[0].classes
+
+    def show(ax, img: torch.Tensor, title: str, ok: bool | None) -> None:
+        ax.imshow(img.permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
+        color = "black" if ok is None else ("green" if ok else "red")
+        ax.set_title(title, fontsize=6, color=color)
+        ax.axis("off")
+
+    for j in range(k):
+        show(axes[0][j], rows[0].original[j], f"orig {classes[rows[0].labels[j]]}", None)
+    for i, s in enumerate(rows, start=1):
+        for j in range(k):
+            ok = bool(s.preds[j] == s.labels[j])
+            show(axes[i][j], s.adversarial[j], f"{_fmt(s.budget)}: {classes[s.preds[j]]}", ok)
+    fig.suptitle(f"{attack}: adversarial samples by budget", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _fmt(budget: float) -> str:
+    if budget == int(budget) and budget >= 1:
+        return str(int(budget))
+    return f"{budget:g}" if not math.isnan(budget) else "nan"

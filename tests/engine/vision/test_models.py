@@ -1,0 +1,49 @@
+import collections
+
+import pytest
+import torch
+
+from engine.errors import UsageError
+from engine.vision.models import SmallCNN, build, load_model, load_weights
+
+
+def test_pickled_payload_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "evil.pt"
+    payload = {"weights": torch.zeros(2), "note": collections.Counter(a=1)}  # a non-tensor global
+    torch.save(payload, path)
+    with pytest.raises(UsageError, match="refused to load evil.pt") as err:
+        load_weights(path)
+    assert "\n" not in str(err.value)
+
+
+def test_state_dict_round_trip_and_mismatch(tmp_path):
+    model = build("smallcnn")
+    path = tmp_path / "m.pt"
+    torch.save(model.state_dict(), path)
+    loaded = load_model("smallcnn", path)
+    x = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(loaded(x), model.eval()(x))
+    with pytest.raises(UsageError, match="does not fit resnet18"):
+        load_model("resnet18", path)
+
+
+def test_torchscript_archive_loads(tmp_path):
+    model = SmallCNN().eval()
+    path = tmp_path / "scripted.pt"
+    torch.jit.script(model).save(str(path))
+    loaded = load_model(str(path))
+    x = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_unknown_model_and_missing_file():
+    with pytest.raises(UsageError, match="unknown model 'vgg'"):
+        load_model("vgg")
+    with pytest.raises(UsageError, match="checkpoint not found"):
+        load_model("smallcnn", "/nonexistent/w.pt")
+
+
+def test_models_take_unit_range_inputs_with_normalisation_inside():
+    model = build("resnet18").eval()
+    assert hasattr(model, "norm")
+    assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)

@@ -1,0 +1,63 @@
+"""The ``advtui`` command: the app by default, or a headless subcommand.
+
+Exit codes: 0 ok, 2 bad usage or input (one line on stderr), 1 failure. Parsing imports no
+torch, so ``--help`` is instant and the app paints before the engine has loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui.vision_cli import add_vision_parsers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advtui",
+        description="Adversarial attacks and word embeddings, in the terminal. "
+        "With no command, opens the app.",
+    )
+    parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_vision_parsers(sub)
+    try:
+        from tui.words_cli import add_words_parser
+    except ImportError:
+        pass
+    else:
+        add_words_parser(sub)
+    return parser
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from tui.app import AdvTUI
+
+    AdvTUI(device=args.device).run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None) or run_app
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("advtui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user, never a traceback
+        from engine.errors import EngineError, UsageError
+
+        if isinstance(exc, UsageError):
+            print(f"advtui: error: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, EngineError):
+            print(f"advtui: failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"advtui: failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
