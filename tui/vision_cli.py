@@ -20,6 +20,12 @@ SWEEP_EXAMPLE = """examples:
   advtui sweep --dataset cifar10 --data-dir ~/data/cifar10 --n 1000 \\
       --attack oneshot,iterated --eps 0,0.001,0.002,0.005,0.01,0.02,0.05,0.1
   advtui sweep --attack fgsm,pgd --eps 0:8/255:1/255
+  advtui sweep --attack pgd --eps 8/255 --target least-likely --steps 20
+  advtui sweep --attack pgd-l0,onepixel --pixels 0,1,5,20 --n 200
+
+Each attack's parameters and defaults (steps, step size alpha, ...) follow its paper or
+torchattacks; `advtui attacks` lists them. eps budgets are in [0, 1] pixel units (L-inf, or
+the L2 radius for pgd-l2); pixel budgets count changed locations (all channels of a pixel).
 """
 
 
@@ -56,6 +62,14 @@ def add_vision_parsers(sub: Any) -> None:
     sweep.add_argument("--n", type=int, default=1000, help="images to attack (class-balanced)")
     sweep.add_argument("--batch", type=int, default=250, help="images per batch")
     sweep.add_argument("--steps", type=int, default=None, help="override iterative attacks' steps")
+    sweep.add_argument(
+        "--target",
+        default=None,
+        metavar="CLASS|least-likely|random",
+        help="targeted mode for the attacks that have one (fgsm, bim, pgd, pgd-l2, mifgsm, "
+        "pgd-l0, onepixel): push each image to a class index, to its clean least likely class, "
+        "or to a random other class (default: untargeted; accuracy counts any mistake)",
+    )
     sweep.add_argument("--ssim-bar", type=float, default=0.8, help="plausibility bar on mean SSIM")
     sweep.add_argument("--train", action="store_true", help="train the model if none is cached")
     sweep.set_defaults(func=cmd_sweep)
@@ -103,7 +117,7 @@ def results_table(result: Any) -> Table:
     for p in result.points:
         table.add_row(
             p.attack,
-            f"{p.budget:g}",
+            f"{p.budget:g}" + (" px" if p.axis == "pixels" else ""),
             f"{p.accuracy:.3f}",
             f"{p.success_rate:.3f}",
             f"{p.mean_iterations:.2f}",
@@ -135,6 +149,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         n=args.n,
         batch=args.batch,
         steps=args.steps,
+        target=args.target,
         seed=args.seed,
         device=args.device,
         ssim_bar=args.ssim_bar,
@@ -193,6 +208,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _param(value: Any) -> str:
+    """A default as people write it: 2/255 rather than 0.00784313725490196."""
+    if isinstance(value, float) and not value.is_integer():
+        ticks = value * 255
+        if abs(ticks - round(ticks)) < 1e-9 and (value < 0.1 or ticks >= 1e4):
+            return f"{round(ticks)}/255"
+        return f"{value:g}"
+    return str(value)
+
+
 def cmd_attacks(_args: argparse.Namespace) -> int:
     from engine.vision.attacks import REGISTRY
 
@@ -200,7 +225,7 @@ def cmd_attacks(_args: argparse.Namespace) -> int:
     for col in ("attack", "axis", "defaults", "what it does"):
         table.add_column(col)
     for spec in REGISTRY.values():
-        defaults = ", ".join(f"{k}={v}" for k, v in spec.params.items()) or "-"
+        defaults = ", ".join(f"{k}={_param(v)}" for k, v in spec.params.items()) or "-"
         table.add_row(spec.name, spec.axis, defaults, spec.summary)
     Console().print(table)
     return 0

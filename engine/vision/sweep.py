@@ -19,6 +19,7 @@ from torch import nn
 from engine.errors import UsageError
 from engine.jobs import CancelToken, Emit, Finished, Log, RateMeter, ignore, pick_device
 from engine.vision.attacks import get_attack
+from engine.vision.attacks.targets import parse_target
 from engine.vision.budgets import parse_budgets
 from engine.vision.data import ImageSet, load_dataset
 from engine.vision.metrics import perturbation_stats
@@ -41,6 +42,7 @@ class SweepConfig:
     n: int = 1000
     batch: int = 250
     steps: int | None = None  # overrides each iterative attack's default
+    target: str | None = None  # class index, least-likely or random: attacks with a `target`
     seed: int = 0
     device: str = "auto"
     samples: int = 8
@@ -137,12 +139,16 @@ def budgets_for(config: SweepConfig) -> dict[str, tuple[str, tuple[float, ...]]]
         spec = get_attack(name)
         text = config.eps if spec.axis == "eps" else config.pixels
         out[name] = (spec.axis, tuple(parse_budgets(text, integer=spec.axis == "pixels")))
+    if parse_target(config.target) is not None and not any(
+        "target" in get_attack(a).params for a in config.attacks
+    ):
+        raise UsageError("--target needs an attack with targeted mode (`advtui attacks` lists)")
     return out
 
 
 def _attack_params(name: str, config: SweepConfig) -> dict:
     spec = get_attack(name)
-    return spec.resolve({"steps": config.steps})
+    return spec.resolve({"steps": config.steps, "target": parse_target(config.target)})
 
 
 def run_sweep(
