@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -20,7 +21,7 @@ from engine.errors import UsageError
 from engine.jobs import CancelToken, Emit, Finished, Log, RateMeter, ignore, pick_device
 from engine.vision.attacks import get_attack
 from engine.vision.budgets import parse_budgets
-from engine.vision.data import ImageSet, load_dataset
+from engine.vision.data import DATASETS, ImageSet, load_dataset
 from engine.vision.metrics import perturbation_stats
 from engine.vision.zoo import resolve_model
 
@@ -132,6 +133,11 @@ def budgets_for(config: SweepConfig) -> dict[str, tuple[str, tuple[float, ...]]]
         raise UsageError("no attack given")
     if config.n < 1 or config.batch < 1:
         raise UsageError("--n and --batch must be positive")
+    if config.dataset not in DATASETS:
+        raise UsageError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
+    for label, path in (("--data-dir", config.data_dir), ("--weights", config.weights)):
+        if path and not Path(path).expanduser().exists():
+            raise UsageError(f"{label} not found: {path}")
     out = {}
     for name in config.attacks:
         spec = get_attack(name)

@@ -138,7 +138,7 @@ def train_classifier(
 
     amp = use_bf16(device)
     emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={amp}"))
-    meter = RateMeter("train", total_steps * config.batch, emit, unit="img")
+    meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
     record = RunRecord("train", config.cache_key(), config.out)
     record.write_config(config)
     history: list[dict[str, float]] = []

@@ -33,7 +33,7 @@ def test_sweep_command_writes_the_run_folder(tmp_path, capsys):
         (["sweep", "--attack", "oneshot,bogus"], "unknown attack 'bogus'"),
         (["sweep", "--dataset", "mnist2"], "unknown dataset 'mnist2'"),
         (["sweep", "--dataset", "imagefolder", "--data-dir", "/nonexistent"], "not found"),
-        (["sweep", "--weights", "/nonexistent.pt"], "checkpoint not found"),
+        (["sweep", "--weights", "/nonexistent.pt"], "--weights not found"),
         (["sweep", "--device", "tpu"], "unknown device"),
     ],
 )

@@ -1,5 +1,3 @@
-import collections
-
 import pytest
 import torch
 
@@ -7,13 +5,21 @@ from engine.errors import UsageError
 from engine.vision.models import SmallCNN, build, load_model, load_weights
 
 
-def test_pickled_payload_is_refused_with_a_clear_message(tmp_path):
+class Payload:
+    """Any class: unpickling it would import and run code from the file's author."""
+
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickled_payload_is_refused_with_a_clear_message(tmp_path, capsys):
     path = tmp_path / "evil.pt"
-    payload = {"weights": torch.zeros(2), "note": collections.Counter(a=1)}  # a non-tensor global
+    payload = {"weights": torch.zeros(2), "note": Payload()}
     torch.save(payload, path)
     with pytest.raises(UsageError, match="refused to load evil.pt") as err:
         load_weights(path)
     assert "\n" not in str(err.value)
+    assert "pwned" not in capsys.readouterr().out
 
 
 def test_state_dict_round_trip_and_mismatch(tmp_path):
