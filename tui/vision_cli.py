@@ -41,7 +41,9 @@ def add_vision_parsers(sub: Any) -> None:
     )
     add_common(sweep)
     sweep.add_argument(
-        "--model", default="smallcnn", help="smallcnn, resnet18, or a TorchScript file"
+        "--model",
+        default="smallcnn",
+        help="smallcnn, resnet18, or a torch.export .pt2 / TorchScript file",
     )
     sweep.add_argument("--weights", default=None, help="state_dict file for --model (weights_only)")
     sweep.add_argument(

@@ -21,7 +21,7 @@ from engine.errors import UsageError
 from engine.jobs import CancelToken, Emit, Finished, Log, RateMeter, ignore, pick_device
 from engine.vision.attacks import get_attack
 from engine.vision.budgets import parse_budgets
-from engine.vision.data import DATASETS, ImageSet, load_dataset
+from engine.vision.data import DATASETS, ImageSet, download_progress, load_dataset
 from engine.vision.metrics import perturbation_stats
 from engine.vision.zoo import resolve_model
 
@@ -170,7 +170,7 @@ def run_sweep(
     result = SweepResult(config)
     if data is None:
         emit(Log(f"loading {config.dataset} test images"))
-        data = load_dataset(config.dataset, "test", config.data_dir)
+        data = load_dataset(config.dataset, "test", config.data_dir, download_progress(emit))
     data = data.balanced(config.n)
     if model is None:
         model = resolve_model(config, emit, cancel)
