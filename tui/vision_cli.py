@@ -58,7 +58,9 @@ def add_vision_parsers(sub: Any) -> None:
     sweep.add_argument("--n", type=int, default=1000, help="images to attack (class-balanced)")
     sweep.add_argument("--batch", type=int, default=250, help="images per batch")
     sweep.add_argument("--steps", type=int, default=None, help="override iterative attacks' steps")
-    sweep.add_argument("--ssim-bar", type=float, default=0.8, help="plausibility bar on mean SSIM")
+    sweep.add_argument(
+        "--ssim-bar", type=float, default=0.95, help="plausibility bar on mean SSIM (0.95)"
+    )
     sweep.add_argument("--train", action="store_true", help="train the model if none is cached")
     sweep.set_defaults(func=cmd_sweep)
 

@@ -45,7 +45,7 @@ class SweepConfig:
     seed: int = 0
     device: str = "auto"
     samples: int = 8
-    ssim_bar: float = 0.8
+    ssim_bar: float = 0.95
     train_missing: bool = False
     out: str | None = None
 
