@@ -13,11 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import UsageError
+
+if TYPE_CHECKING:  # torch is imported lazily so UIs can use the events before it loads
+    import torch
 
 # --------------------------------------------------------------------------- events
 
@@ -145,6 +146,8 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is absent is an error."""
+    import torch
+
     if name not in DEVICES and not name.startswith("cuda:"):
         raise UsageError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
     if name == "auto":
@@ -164,6 +167,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 def device_label(device: torch.device) -> str:
     """A short human name for the device: the GPU's name, or 'CPU (N threads)'."""
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
@@ -173,6 +178,8 @@ def device_label(device: torch.device) -> str:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python and torch globally; return a CPU generator for job-local randomness."""
+    import torch
+
     random.seed(seed)
     torch.manual_seed(seed)
     gen = torch.Generator()

@@ -97,3 +97,17 @@ class RunRecord:
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+def list_runs(root: str | os.PathLike[str] | None = None, kind: str | None = None) -> list[Path]:
+    """Run folders under the root (one ``kind`` or all), newest first."""
+    base = runs_root(root)
+    kinds = (
+        [base / kind]
+        if kind
+        else [p for p in base.iterdir() if p.is_dir()]
+        if base.is_dir()
+        else []
+    )
+    runs = [p for k in kinds if k.is_dir() for p in k.iterdir() if (p / "config.json").is_file()]
+    return sorted(runs, key=lambda p: p.name, reverse=True)

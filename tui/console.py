@@ -25,7 +25,10 @@ console = Console(stderr=True)
 
 
 class ConsoleEvents:
-    """An ``emit`` callable that drives a Rich progress bar; use as a context manager."""
+    """An ``emit`` callable that drives a Rich progress bar; use as a context manager.
+
+    ``extra`` maps job-specific event types (a sweep point, an epoch) to handlers.
+    """
 
     def __init__(self, description: str, extra: dict[type, Any] | None = None) -> None:
         self.progress = Progress(
@@ -41,15 +44,20 @@ class ConsoleEvents:
         self.task = self.progress.add_task(description, total=None, rate="")
         self.extra = extra or {}
 
+        self.started = False
+
     def __enter__(self) -> ConsoleEvents:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.started:
+            self.progress.stop()
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ProgressEvent):
+            if not self.started:  # start lazily: a job that fails at once prints one line
+                self.progress.start()
+                self.started = True
             self.progress.update(
                 self.task,
                 total=event.total,

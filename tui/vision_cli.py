@@ -47,7 +47,9 @@ def add_vision_parsers(sub: Any) -> None:
     )
     add_common(sweep)
     sweep.add_argument(
-        "--model", default="smallcnn", help="smallcnn, resnet18, or a TorchScript file"
+        "--model",
+        default="smallcnn",
+        help="smallcnn, resnet18, or a torch.export .pt2 / TorchScript file",
     )
     sweep.add_argument("--weights", default=None, help="state_dict file for --model (weights_only)")
     sweep.add_argument(
@@ -70,7 +72,9 @@ def add_vision_parsers(sub: Any) -> None:
         "pgd-l0, onepixel): push each image to a class index, to its clean least likely class, "
         "or to a random other class (default: untargeted; accuracy counts any mistake)",
     )
-    sweep.add_argument("--ssim-bar", type=float, default=0.8, help="plausibility bar on mean SSIM")
+    sweep.add_argument(
+        "--ssim-bar", type=float, default=0.95, help="plausibility bar on mean SSIM (0.95)"
+    )
     sweep.add_argument("--train", action="store_true", help="train the model if none is cached")
     sweep.set_defaults(func=cmd_sweep)
 

@@ -13,6 +13,7 @@ per-sample Python on the hot path. Names the CLI and the app use:
 from __future__ import annotations
 
 import tarfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -25,6 +26,7 @@ import torch
 
 from assets import asset_path
 from engine.errors import DataUnavailable, UsageError
+from engine.jobs import Progress
 from engine.runs import cache_root
 
 DATASETS = ("sample", "cifar10", "imagefolder")
@@ -161,6 +163,17 @@ def _download(url: str, target: Path, progress: Callable[[int, int], None] | Non
             "use --dataset sample (built in) or --data-dir with a local copy"
         ) from None
     tmp.replace(target)
+
+
+def download_progress(emit: Callable[[Progress], None]) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback that reports a download as Progress events."""
+    start = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        elapsed = max(time.perf_counter() - start, 1e-9)
+        emit(Progress("download", done, total or done, done / elapsed, "B"))
+
+    return report
 
 
 def load_cifar10(

@@ -145,17 +145,44 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     return payload
 
 
-def load_model(arch: str, weights: str | Path | None = None, num_classes: int = 10) -> nn.Module:
-    """``arch`` with ``weights`` (a state_dict file), or a TorchScript archive if arch is a path."""
-    if arch not in ARCHITECTURES and Path(arch).expanduser().is_file():
+class ExportedModel(nn.Module):
+    """A ``torch.export`` program as a module. The graph is frozen in the mode it was exported
+    in (export it in eval mode), so ``train``/``eval`` only set the flag here."""
+
+    def __init__(self, graph: nn.Module) -> None:
+        super().__init__()
+        self.graph = graph
+
+    def train(self, mode: bool = True) -> ExportedModel:
+        self.training = mode
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.graph(x)
+
+
+def load_archive(path: Path) -> nn.Module:
+    """A ``torch.export`` archive (``.pt2``) or a TorchScript archive, whichever ``path`` is."""
+    errors = []
+    if path.suffix == ".pt2":
         try:
-            model = torch.jit.load(str(Path(arch).expanduser()), map_location="cpu")
-        except RuntimeError as exc:
-            raise UsageError(
-                f"{arch} is not a TorchScript archive ({str(exc).splitlines()[0][:100]}); "
-                "for a state_dict give --model ARCH --weights FILE"
-            ) from None
-        return model.eval()
+            return ExportedModel(torch.export.load(str(path)).module())
+        except Exception as exc:  # noqa: BLE001 - any failure means "not an export archive"
+            errors.append(str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__)
+    try:
+        return torch.jit.load(str(path), map_location="cpu").eval()
+    except RuntimeError as exc:
+        errors.append(str(exc).splitlines()[0][:80])
+    raise UsageError(
+        f"{path.name} is neither a torch.export (.pt2) nor a TorchScript archive "
+        f"({'; '.join(errors)}); for a state_dict give --model ARCH --weights FILE"
+    )
+
+
+def load_model(arch: str, weights: str | Path | None = None, num_classes: int = 10) -> nn.Module:
+    """``arch`` with ``weights`` (a state_dict file), or an export/TorchScript archive path."""
+    if arch not in ARCHITECTURES and Path(arch).expanduser().is_file():
+        return load_archive(Path(arch).expanduser())
     model = build(arch, num_classes)
     if weights is not None:
         state = load_weights(weights)

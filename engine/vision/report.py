@@ -67,6 +67,7 @@ def plot_curves(result: SweepResult, path: Path) -> None:
         positive = [p.budget for p in result.points if p.axis == axis and p.budget > 0]
         if positive and max(positive) / min(positive) > 30:
             ax.set_xscale("symlog", linthresh=min(positive))
+            ax.set_xlim(left=0)
         ax.set_xlabel("epsilon" if axis == "eps" else "pixels changed (L0 budget)")
         ax.set_ylabel("accuracy")
         ax.set_ylim(-0.02, 1.02)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -21,7 +22,7 @@ from engine.jobs import CancelToken, Emit, Finished, Log, RateMeter, ignore, pic
 from engine.vision.attacks import get_attack
 from engine.vision.attacks.targets import parse_target
 from engine.vision.budgets import parse_budgets
-from engine.vision.data import ImageSet, load_dataset
+from engine.vision.data import DATASETS, ImageSet, download_progress, load_dataset
 from engine.vision.metrics import perturbation_stats
 from engine.vision.zoo import resolve_model
 
@@ -46,7 +47,7 @@ class SweepConfig:
     seed: int = 0
     device: str = "auto"
     samples: int = 8
-    ssim_bar: float = 0.8
+    ssim_bar: float = 0.95
     train_missing: bool = False
     out: str | None = None
 
@@ -134,6 +135,11 @@ def budgets_for(config: SweepConfig) -> dict[str, tuple[str, tuple[float, ...]]]
         raise UsageError("no attack given")
     if config.n < 1 or config.batch < 1:
         raise UsageError("--n and --batch must be positive")
+    if config.dataset not in DATASETS:
+        raise UsageError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
+    for label, path in (("--data-dir", config.data_dir), ("--weights", config.weights)):
+        if path and not Path(path).expanduser().exists():
+            raise UsageError(f"{label} not found: {path}")
     out = {}
     for name in config.attacks:
         spec = get_attack(name)
@@ -170,7 +176,7 @@ def run_sweep(
     result = SweepResult(config)
     if data is None:
         emit(Log(f"loading {config.dataset} test images"))
-        data = load_dataset(config.dataset, "test", config.data_dir)
+        data = load_dataset(config.dataset, "test", config.data_dir, download_progress(emit))
     data = data.balanced(config.n)
     if model is None:
         model = resolve_model(config, emit, cancel)

@@ -24,7 +24,7 @@ from torch import nn
 from engine.errors import UsageError
 from engine.jobs import CancelToken, Emit, Finished, Log, Metric, RateMeter, ignore, pick_device
 from engine.runs import RunRecord, cache_root
-from engine.vision.data import ImageSet, load_dataset
+from engine.vision.data import ImageSet, download_progress, load_dataset
 from engine.vision.models import build
 
 
@@ -112,7 +112,7 @@ def train_classifier(
     gen = torch.Generator().manual_seed(config.seed)
     start = time.perf_counter()
     emit(Log(f"loading {config.dataset} train and test splits"))
-    train = load_dataset(config.dataset, "train", config.data_dir)
+    train = load_dataset(config.dataset, "train", config.data_dir, download_progress(emit))
     test = load_dataset(config.dataset, "test", config.data_dir)
     model = build(config.arch, len(train.classes)).to(device, memory_format=torch.channels_last)
     decay, no_decay = [], []
@@ -138,7 +138,7 @@ def train_classifier(
 
     amp = use_bf16(device)
     emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={amp}"))
-    meter = RateMeter("train", total_steps * config.batch, emit, unit="img")
+    meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
     record = RunRecord("train", config.cache_key(), config.out)
     record.write_config(config)
     history: list[dict[str, float]] = []

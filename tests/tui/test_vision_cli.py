@@ -33,7 +33,7 @@ def test_sweep_command_writes_the_run_folder(tmp_path, capsys):
         (["sweep", "--attack", "oneshot,bogus"], "unknown attack 'bogus'"),
         (["sweep", "--dataset", "mnist2"], "unknown dataset 'mnist2'"),
         (["sweep", "--dataset", "imagefolder", "--data-dir", "/nonexistent"], "not found"),
-        (["sweep", "--weights", "/nonexistent.pt"], "checkpoint not found"),
+        (["sweep", "--weights", "/nonexistent.pt"], "--weights not found"),
         (["sweep", "--device", "tpu"], "unknown device"),
     ],
 )
@@ -47,3 +47,13 @@ def test_attacks_lists_the_registry(capsys):
     assert main(["attacks"]) == 0
     out = capsys.readouterr().out
     assert "oneshot" in out and "iterated" in out and "steps=10" in out
+
+
+def test_cli_parsing_does_not_import_torch():
+    """`advtui --help` and the app's first paint must not wait for torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, tui.cli; tui.cli.build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

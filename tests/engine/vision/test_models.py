@@ -1,5 +1,3 @@
-import collections
-
 import pytest
 import torch
 
@@ -7,13 +5,21 @@ from engine.errors import UsageError
 from engine.vision.models import SmallCNN, build, load_model, load_weights
 
 
-def test_pickled_payload_is_refused_with_a_clear_message(tmp_path):
+class Payload:
+    """Any class: unpickling it would import and run code from the file's author."""
+
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickled_payload_is_refused_with_a_clear_message(tmp_path, capsys):
     path = tmp_path / "evil.pt"
-    payload = {"weights": torch.zeros(2), "note": collections.Counter(a=1)}  # a non-tensor global
+    payload = {"weights": torch.zeros(2), "note": Payload()}
     torch.save(payload, path)
     with pytest.raises(UsageError, match="refused to load evil.pt") as err:
         load_weights(path)
     assert "\n" not in str(err.value)
+    assert "pwned" not in capsys.readouterr().out
 
 
 def test_state_dict_round_trip_and_mismatch(tmp_path):
@@ -27,6 +33,22 @@ def test_state_dict_round_trip_and_mismatch(tmp_path):
         load_model("resnet18", path)
 
 
+def test_torch_export_archive_loads_and_attacks(tmp_path):
+    from engine.vision.attacks import get_attack
+
+    model = SmallCNN().eval()
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(model, (torch.rand(2, 3, 32, 32),), dynamic_shapes=({0: batch},))
+    path = tmp_path / "model.pt2"
+    torch.export.save(program, str(path))
+    loaded = load_model(str(path))
+    x = torch.rand(4, 3, 32, 32)
+    torch.testing.assert_close(loaded(x), model(x))
+    res = get_attack("iterated").run(loaded, x, model(x).argmax(1), 0.01)
+    assert res.adv.shape == x.shape
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_torchscript_archive_loads(tmp_path):
     model = SmallCNN().eval()
     path = tmp_path / "scripted.pt"
@@ -34,6 +56,13 @@ def test_torchscript_archive_loads(tmp_path):
     loaded = load_model(str(path))
     x = torch.rand(2, 3, 32, 32)
     torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_a_file_that_is_no_archive_is_a_usage_error(tmp_path):
+    path = tmp_path / "junk.pt2"
+    path.write_bytes(b"not a model")
+    with pytest.raises(UsageError, match="neither a torch.export"):
+        load_model(str(path))
 
 
 def test_unknown_model_and_missing_file():

@@ -1,0 +1,43 @@
+import pytest
+
+from engine.errors import UsageError
+from engine.jobs import Cancelled, CancelToken, Progress, RateMeter, pick_device, seed_everything
+
+
+def test_progress_eta_and_fraction():
+    p = Progress("sweep", 25, 100, 5.0)
+    assert p.fraction == 0.25 and p.eta == 15.0
+    assert Progress("sweep", 0, 100, 0.0).eta is None
+
+
+def test_rate_meter_throttles_but_always_reports_the_end():
+    events = []
+    meter = RateMeter("job", 1000, events.append, every=60.0)
+    for _ in range(10):
+        meter.add(100)
+    assert len(events) == 2  # the first add, then the one that completes
+    assert events[-1].done == 1000
+
+
+def test_cancel_token():
+    token = CancelToken()
+    token.check()
+    token.cancel()
+    assert token.cancelled
+    with pytest.raises(Cancelled):
+        token.check()
+
+
+def test_devices():
+    assert pick_device("cpu").type == "cpu"
+    with pytest.raises(UsageError, match="unknown device"):
+        pick_device("tpu")
+
+
+def test_seed_gives_the_same_numbers():
+    import torch
+
+    seed_everything(3)
+    a = torch.rand(3)
+    seed_everything(3)
+    assert torch.equal(a, torch.rand(3))
