@@ -1,0 +1,36 @@
+"""The app's tabs, in order. Adding a pane is one line here.
+
+``widget`` is ``"module:Class"``, imported when the app composes (pane modules must not import
+torch at import time). A pane class may define ``load_engine()`` (a static method run on the
+engine-loading thread, after torch is in) and ``engine_ready(data)`` (called on the UI thread
+with what ``load_engine`` returned). ``coming`` shows a placeholder until the pane exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    id: str
+    title: str
+    widget: str | None = None
+    coming: str = ""
+
+    def widget_class(self) -> type[Any]:
+        if self.widget is None:
+            from tui.panes.coming import Coming
+
+            return Coming
+        module, _, name = self.widget.partition(":")
+        return getattr(import_module(module), name)
+
+
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("attack-lab", "Attack lab", "tui.panes.attack_lab:AttackLab"),
+    PaneSpec("embeddings", "Embeddings", coming="Train SkipGram, CBOW and SGNS with live loss."),
+    PaneSpec("words", "Words", coming="Query trained word vectors: neighbours, analogies."),
+)

@@ -1,0 +1,145 @@
+"""The advtui App: header, one tab per pane, footer, help, command palette, engine loading.
+
+Thin on purpose: panes do the work. The first paint never waits for torch: this module and the
+panes import no torch, and :meth:`AdvTUI.load_engine` imports it on a thread after mount, then
+the header says which device the engine found. Quitting cancels running jobs, waits for them
+to stop at their next batch (they write their run records) and then exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from assets import asset_path
+from tui.bridge import describe_error
+from tui.commands import ActionsProvider
+from tui.messages import EngineFailed, EngineReady
+from tui.panes import PANES
+
+
+def torch_threads() -> int:
+    """Threads for torch while the app runs: all cores but one, so the UI keeps one."""
+    env = os.environ.get("ADVTUI_TORCH_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+class AdvTUI(App[None]):
+    """Adversarial attacks and word embeddings, in the terminal."""
+
+    TITLE = "advtui"
+    CSS_PATH = str(asset_path("app.tcss"))
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    HELP = "Anywhere: switch tabs, help, quit."
+    AUTO_FOCUS = "#dataset"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark,f1", "help", "Help"),
+        *(
+            Binding(f"f{i + 2}", f"show_tab('{p.id}')", f"Go to {p.title}", show=False)
+            for i, p in enumerate(PANES)
+        ),
+    ]
+
+    def __init__(
+        self, device: str = "auto", graphics: str | None = None, quit_timeout: float = 30.0
+    ) -> None:
+        super().__init__()
+        self.device_name = device
+        self.graphics = graphics  # "kitty", "sixel" or None (see tui.terminal_images)
+        self.quit_timeout = quit_timeout
+        self.cancel_tokens: set[Any] = set()
+        self.engine_device: str | None = None
+        self.engine_seconds: float | None = None
+        self._quitting = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            for spec in PANES:
+                with TabPane(spec.title, id=spec.id):
+                    if spec.widget is None:
+                        yield spec.widget_class()(spec.coming)
+                    else:
+                        yield spec.widget_class()(classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"device {self.device_name} · loading engine..."
+        self.load_engine()
+
+    # ------------------------------------------------------------------ engine
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def load_engine(self) -> None:
+        """Import torch and the engine, pick the device, and let each pane gather its data."""
+        start = time.perf_counter()
+        try:
+            import torch
+
+            torch.set_num_threads(torch_threads())
+            from engine.jobs import device_label, pick_device
+
+            label = device_label(pick_device(self.device_name))
+            extras = {}
+            for spec in PANES:
+                loader = getattr(spec.widget_class(), "load_engine", None)
+                if spec.widget is not None and loader is not None:
+                    extras[spec.id] = loader()
+        except Exception as exc:
+            self.post_message(EngineFailed(*describe_error(exc)))
+            return
+        self.post_message(EngineReady(label, time.perf_counter() - start, extras))
+
+    def on_engine_ready(self, msg: EngineReady) -> None:
+        self.engine_device, self.engine_seconds = msg.device, msg.seconds
+        self.sub_title = f"{msg.device} · engine ready"
+        for spec in PANES:
+            if spec.id in msg.extras:
+                pane = self.query_one(f"#{spec.id} .pane")
+                pane.engine_ready(msg.extras[spec.id])
+
+    def on_engine_failed(self, msg: EngineFailed) -> None:
+        self.sub_title = f"engine failed: {msg.title}"
+        self.notify(msg.message, title=msg.title, severity="error", timeout=15)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        """Cancel every job, give them time to finish their batch and write their records."""
+        if self._quitting:
+            return
+        self._quitting = True
+        for token in list(self.cancel_tokens):
+            token.cancel()
+        busy = [w for w in self.workers if w.group == "job" and w.is_running]
+        if busy:
+            self.notify("stopping: jobs finish their batch and write their run records")
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(w.wait() for w in busy), return_exceptions=True),
+                    self.quit_timeout,
+                )
+            except asyncio.TimeoutError:
+                pass
+        self.exit()

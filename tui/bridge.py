@@ -1,0 +1,133 @@
+"""Engine events -> Textual messages, from the worker thread to the app thread, throttled.
+
+A job calls its ``emit`` on the worker thread; :class:`Bridge` is that ``emit``. It turns each
+engine event into a message from :mod:`tui.messages` and posts it to a widget with
+``post_message`` (thread-safe, non-blocking: the job never waits for the UI). ``Progress``
+events are coalesced: at most one per ``interval`` seconds reaches the UI, the latest one wins,
+and a held-back one is flushed before any other event and at the end, so bursts cannot flood
+the message queue while the bar never ends stale.
+
+:func:`run_job` runs a job function inside a worker with its bridge: it posts ``JobFinished``
+with the job's return value, or ``JobFailed`` with a one-line title and message when it raises.
+Nothing here imports torch or the engine at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.message_pump import MessagePump
+
+from tui import messages as m
+
+
+class Bridge:
+    """An engine ``emit`` that posts messages to ``target``; call it from any thread."""
+
+    def __init__(
+        self,
+        target: MessagePump,
+        job: str,
+        interval: float = 0.1,
+        transform: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.target = target
+        self.job = job
+        self.interval = interval
+        self.transform = transform
+        self.finished: Any = None  # the engine's Finished event, once seen
+        self.posted = 0
+        self.coalesced = 0
+        self._lock = threading.Lock()
+        self._pending: Any = None
+        self._last = 0.0
+
+    def __call__(self, event: Any) -> None:
+        kind = type(event).__name__
+        if kind == "Progress":
+            self._progress(event)
+            return
+        self.flush()
+        if kind == "Log":
+            self._post(m.JobLog(self.job, event.message, event.level))
+        elif kind == "Metric":
+            self._post(m.JobMetric(self.job, event.name, event.step, event.value))
+        elif kind == "Finished":
+            self.finished = event
+        else:
+            if self.transform is not None:
+                event = self.transform(event)
+            self._post(m.JobEvent(self.job, event))
+
+    def _progress(self, event: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            due = now - self._last >= self.interval or event.done >= event.total
+            if not due:
+                if self._pending is not None:
+                    self.coalesced += 1
+                self._pending = event
+                return
+            self._pending = None
+            self._last = now
+        self._post_progress(event)
+
+    def flush(self) -> None:
+        """Post the held-back progress event, if any."""
+        with self._lock:
+            event, self._pending = self._pending, None
+            if event is not None:
+                self._last = time.monotonic()
+        if event is not None:
+            self._post_progress(event)
+
+    def _post_progress(self, e: Any) -> None:
+        self._post(m.JobProgress(self.job, e.done, e.total, e.rate, e.unit, e.eta))
+
+    def _post(self, message: Any) -> None:
+        self.posted += 1
+        self.target.post_message(message)
+
+    # ------------------------------------------------------------------ end of a job
+
+    def finish(self, result: Any) -> None:
+        self.flush()
+        fin = self.finished
+        run_dir = getattr(result, "run_dir", None) or (fin.run_dir if fin else None)
+        self._post(
+            m.JobFinished(
+                self.job,
+                bool(getattr(result, "cancelled", fin.cancelled if fin else False)),
+                float(getattr(result, "seconds", fin.seconds if fin else 0.0)),
+                run_dir,
+                result,
+            )
+        )
+
+    def fail(self, error: BaseException) -> None:
+        self.flush()
+        title, message = describe_error(error)
+        self._post(m.JobFailed(self.job, title, message, error))
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """A title and a one-line message: the engine's own for EngineError, the type otherwise."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    title = getattr(error, "title", None)
+    if isinstance(title, str) and title:
+        return title, text or error.__class__.__name__
+    return "Unexpected error", f"{error.__class__.__name__}: {text}".rstrip(": ")
+
+
+def run_job(bridge: Bridge, job: Callable[[Bridge], Any]) -> Any:
+    """Run ``job(emit)`` on this (worker) thread; report its end through ``bridge``."""
+    try:
+        result = job(bridge)
+    except Exception as exc:  # the app never dies on an engine error: it shows it
+        bridge.fail(exc)
+        return None
+    bridge.finish(result)
+    return result

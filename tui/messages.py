@@ -1,0 +1,92 @@
+"""Every message the app passes around, as tiny dataclasses (Posting's ``messages.py`` shape).
+
+The bridge turns engine events into the ``Job*`` messages on the app thread; panes handle them
+with ``on_job_progress`` and friends. Engine objects (a ``SweepPoint``, a ``PreviewSet``) ride
+inside :class:`JobEvent` unchanged, so a new job type needs no new message here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class EngineReady(Message):
+    """The engine (torch and the vision modules) finished loading in the background.
+
+    ``extras`` holds, by pane id, what each pane's ``load_engine()`` returned."""
+
+    device: str
+    seconds: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EngineFailed(Message):
+    """The engine could not load (bad ``--device``, broken install): say why, keep the UI."""
+
+    title: str
+    message: str
+
+
+@dataclass
+class JobProgress(Message):
+    """Latest progress of a job; the bridge coalesces bursts into one of these per tick."""
+
+    job: str
+    done: int
+    total: int
+    rate: float
+    unit: str
+    eta: float | None
+
+
+@dataclass
+class JobLog(Message):
+    """A line for the log pane (``level``: info, warning or error)."""
+
+    job: str
+    message: str
+    level: str = "info"
+
+
+@dataclass
+class JobMetric(Message):
+    """A named scalar at a step (training loss, test accuracy)."""
+
+    job: str
+    name: str
+    step: float
+    value: float
+
+
+@dataclass
+class JobEvent(Message):
+    """Any job-specific engine event (sweep start, a finished point, preview samples)."""
+
+    job: str
+    event: Any
+
+
+@dataclass
+class JobFinished(Message):
+    """The job returned; ``result`` is what it returned (partial when ``cancelled``)."""
+
+    job: str
+    cancelled: bool
+    seconds: float
+    run_dir: str | None
+    result: Any = None
+
+
+@dataclass
+class JobFailed(Message):
+    """The job raised. ``title`` and ``message`` are one line each, ready for a notification."""
+
+    job: str
+    title: str
+    message: str
+    error: BaseException | None = None

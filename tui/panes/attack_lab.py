@@ -1,0 +1,323 @@
+"""The Attack lab: a sweep form on the left, the sweep's live results on the right.
+
+The sweep runs in a thread worker; its engine events come back through a :class:`Bridge` as
+messages to this pane, which hands each to the widget that shows it: progress to the status
+line, points to the plot and the table, samples to the preview, lines and errors to the log.
+Nothing here imports torch at module import time: the engine is imported inside the workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+
+from engine.errors import EngineError
+from tui import format as fmt
+from tui import messages as m
+from tui.bridge import Bridge, run_job
+from tui.widgets.log import LogPane
+from tui.widgets.plots import PlotPanel
+from tui.widgets.preview import SamplePreview
+from tui.widgets.results import ResultsTable
+from tui.widgets.status import JobStatus
+from tui.widgets.sweep_form import SweepForm
+
+
+@dataclass
+class EngineDefaults:
+    """What the form needs from the engine, gathered on the engine-loading thread."""
+
+    attacks: list[tuple[str, str]]
+    chosen: tuple[str, ...]
+    budgets: dict[str, str]
+    datasets: tuple[str, ...]
+
+
+@dataclass
+class SweepState:
+    """The sweep on show: its config, the events so far, and the result once it returned."""
+
+    config: Any = None
+    started: Any = None
+    points: list[Any] = field(default_factory=list)
+    samples: list[Any] = field(default_factory=list)  # the engine's Samples, for export
+    result: Any = None
+    run_dir: str | None = None
+
+
+class AttackLab(Horizontal):
+    """Sweep attacks over budgets and watch accuracy fall, sample by sample."""
+
+    HELP = "Attack lab: set up a sweep on the left, run it, browse the results on the right."
+    BINDINGS = [
+        Binding("ctrl+r", "run_sweep", "Run"),
+        Binding("escape", "cancel_sweep", "Cancel"),
+        Binding("ctrl+s", "export", "Export"),
+        Binding("ctrl+t", "toggle_pixels", "Pixels"),
+        Binding("ctrl+b", "toggle_form", "Form"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = SweepState()
+        self.token: Any = None  # the running sweep's CancelToken
+        self.ssim_bar = 0.95
+
+    def compose(self) -> ComposeResult:
+        yield SweepForm(id="form")
+        with VerticalScroll(id="lab-main"):
+            yield JobStatus(id="sweep-status")
+            with Vertical(id="lab-top"):
+                yield PlotPanel(id="plots")
+                yield SamplePreview(id="preview")
+            yield ResultsTable(id="results")
+            yield LogPane(id="log")
+
+    # ------------------------------------------------------------------ named parts
+
+    @property
+    def form(self) -> SweepForm:
+        return self.query_one(SweepForm)
+
+    @property
+    def status(self) -> JobStatus:
+        return self.query_one("#sweep-status", JobStatus)
+
+    @property
+    def plots(self) -> PlotPanel:
+        return self.query_one(PlotPanel)
+
+    @property
+    def preview(self) -> SamplePreview:
+        return self.query_one(SamplePreview)
+
+    @property
+    def table(self) -> ResultsTable:
+        return self.query_one(ResultsTable)
+
+    @property
+    def log_pane(self) -> LogPane:
+        return self.query_one(LogPane)
+
+    @property
+    def running(self) -> bool:
+        return self.token is not None
+
+    # ------------------------------------------------------------------ engine loading
+
+    @staticmethod
+    def load_engine() -> EngineDefaults:
+        """Runs on the engine-loading thread: the registry and the engine's defaults."""
+        from engine.vision.attacks import REGISTRY
+        from engine.vision.data import DATASETS
+        from engine.vision.sweep import SweepConfig
+
+        cfg = SweepConfig()
+        return EngineDefaults(
+            attacks=[(name, spec.axis) for name, spec in REGISTRY.items()],
+            chosen=tuple(cfg.attacks),
+            budgets={"eps": cfg.eps, "pixels": cfg.pixels},
+            datasets=tuple(DATASETS),
+        )
+
+    def engine_ready(self, defaults: EngineDefaults) -> None:
+        self.form.engine_ready(
+            defaults.attacks, defaults.chosen, defaults.budgets, defaults.datasets
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def action_run_sweep(self, train_missing: bool = False) -> None:
+        if self.running:
+            self.notify("a sweep is running; esc cancels it", severity="warning")
+            return
+        try:
+            values = self.form.values()
+        except EngineError as exc:
+            self.show_error(exc.title, str(exc))
+            return
+        self.state = SweepState()
+        self.table.reset()
+        self.preview.clear()
+        self.status.start("starting")
+        self.log_pane.add(f"sweep: {', '.join(values['attacks'])} on {values['dataset']}")
+        from engine.jobs import CancelToken  # torch-free
+
+        self.token = CancelToken()
+        self.app.cancel_tokens.add(self.token)
+        self._sweep(values, self.token, train_missing)
+
+    def action_cancel_sweep(self) -> None:
+        if not self.running:
+            self.notify("no sweep is running")
+            return
+        self.token.cancel()
+        self.status.state = "cancelling"
+        self.log_pane.add("cancelling: the sweep stops after the current batch", "warning")
+
+    def action_export(self) -> None:
+        s = self.state
+        if s.run_dir:
+            self.notify(f"run folder: {fmt.run_dir(s.run_dir)}", title="Exported")
+            self.log_pane.add(f"run folder: {fmt.run_dir(s.run_dir)}")
+        elif self.running:
+            self.notify("the sweep writes its run folder when it ends", severity="warning")
+        elif not s.points:
+            self.notify("nothing to export yet; ctrl+r runs a sweep", severity="warning")
+        else:
+            self._export_partial()
+
+    def action_toggle_pixels(self) -> None:
+        support = getattr(self.app, "graphics", None)
+        if not support:
+            self.preview.pixels = False
+            self.notify(
+                "this terminal did not answer as Kitty or Sixel capable; half-blocks stay "
+                "(ADVTUI_IMAGES=kitty or sixel forces a try)",
+                title="True-pixel images",
+            )
+            return
+        self.preview.pixels = not self.preview.pixels
+
+    def action_toggle_form(self) -> None:
+        self.form.display = not self.form.display
+
+    # ------------------------------------------------------------------ workers
+
+    @work(thread=True, group="job", exit_on_error=False)
+    def _sweep(self, values: dict[str, Any], token: Any, train_missing: bool) -> None:
+        from engine.vision import sweep as engine_sweep
+        from tui.widgets.halfblock import preview_from_samples
+
+        config = engine_sweep.SweepConfig(
+            device=self.app.device_name, train_missing=train_missing, **values
+        )
+        self.state.config = config
+        axes: dict[str, str] = {}
+
+        def transform(event: Any) -> Any:
+            kind = type(event).__name__
+            if kind == "SweepStarted":
+                axes.update(event.axes)
+            elif kind == "Samples":
+                self.state.samples.append(event)
+                return preview_from_samples(event, axes.get(event.attack, "eps"))
+            return event
+
+        bridge = Bridge(self, "sweep", transform=transform)
+        run_job(bridge, lambda emit: engine_sweep.run_sweep(config, emit, token))
+
+    def _release(self) -> None:
+        """The sweep's worker has ended (finished or failed): a new one may start."""
+        if self.token is not None:
+            self.app.cancel_tokens.discard(self.token)
+            self.token = None
+
+    @work(thread=True, group="job", exit_on_error=False)
+    def _export_partial(self) -> None:
+        """Write the run folder of a sweep that failed before writing its own."""
+        from engine.vision.report import write_sweep_record
+        from engine.vision.sweep import SweepResult
+
+        s = self.state
+        result = SweepResult(s.config, list(s.points), list(s.samples), cancelled=True)
+        if s.started is not None:
+            result.clean_accuracy = s.started.clean_accuracy
+        run_job(Bridge(self, "export"), lambda emit: str(write_sweep_record(result)))
+
+    # ------------------------------------------------------------------ engine messages
+
+    def on_job_progress(self, msg: m.JobProgress) -> None:
+        if self.status.state in ("starting", "loading"):
+            self.status.state = "running"
+        self.status.progress(msg)
+
+    def on_job_log(self, msg: m.JobLog) -> None:
+        self.log_pane.add(msg.message, msg.level)
+
+    async def on_job_event(self, msg: m.JobEvent) -> None:
+        event = msg.event
+        kind = type(event).__name__
+        if kind == "SweepStarted":
+            self.state.started = event
+            self.status.state = "running"
+            await self.plots.start(event.axes, event.budgets)
+        elif kind == "SweepPoint":
+            self.state.points.append(event)
+            self.table.add_point(event)
+            self.plots.add_point(event)
+            self._update_thresholds()
+        elif kind == "PreviewSet":
+            self.preview.add(event)
+
+    def _update_thresholds(self) -> None:
+        from engine.vision.sweep import plausibility_threshold  # loaded by now
+
+        s = self.state
+        if s.started is None:
+            return
+        bar = getattr(s.config, "ssim_bar", self.ssim_bar)
+        thresholds = {
+            a: plausibility_threshold([p for p in s.points if p.attack == a], bar)
+            for a in s.started.attacks
+        }
+        self.plots.set_thresholds(s.started.axes, thresholds)
+
+    def on_job_finished(self, msg: m.JobFinished) -> None:
+        if msg.job == "export":
+            self.state.run_dir = msg.result
+            self.action_export()
+            return
+        self._release()
+        self.state.result = msg.result
+        self.state.run_dir = msg.run_dir
+        n = len(self.state.points)
+        if msg.cancelled:
+            self.status.finish("cancelled", msg.seconds)
+            self.notify(f"sweep cancelled; {n} finished points kept", severity="warning")
+        else:
+            self.status.finish("done", msg.seconds)
+            self.notify(f"sweep finished: {n} points; ctrl+s shows the run folder")
+        self.log_pane.add(f"run folder: {fmt.run_dir(msg.run_dir)}")
+
+    def on_job_failed(self, msg: m.JobFailed) -> None:
+        if msg.job == "export":
+            self.show_error("Export failed", msg.message)
+            return
+        self._release()
+        self.status.finish("failed")
+        if type(msg.error).__name__ == "ModelMissing":
+            self.log_pane.add(msg.message, "warning")
+            self._offer_training(msg.error)
+            return
+        self.show_error(msg.title, msg.message)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Every error lands in the log and in a notification; the app carries on."""
+        self.log_pane.add(f"{title}: {message}", "error")
+        self.notify(message, title=title, severity="error", timeout=8)
+
+    def _offer_training(self, error: Any) -> None:
+        from tui.screens.train import TrainScreen
+
+        config = self.state.config
+
+        def done(trained: bool | None) -> None:
+            if trained:
+                self.log_pane.add("model trained; running the sweep again")
+                self.action_run_sweep()
+
+        self.app.push_screen(
+            TrainScreen(
+                arch=error.arch,
+                dataset=error.dataset,
+                data_dir=None if config is None or config.dataset == "sample" else config.data_dir,
+                seed=getattr(config, "seed", 0),
+            ),
+            done,
+        )

@@ -1,0 +1,154 @@
+"""Images as text: one upper half block per cell, foreground = top pixel, background = bottom.
+
+Works over any SSH link and in 256 colours (Rich downgrades each cell's colour). A 32x32
+CIFAR-10 image is 32 cells by 16 rows at scale 1; :func:`fit_size` picks the largest size that
+fits the space (2x nearest-neighbour where there is room, a smooth downscale where there is
+not). Rendered lines are cached per image and size, so browsing is cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.color import Color
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+
+UPPER_HALF = "\u2580"
+SIZES = (64, 48, 32, 24, 16)  # image width in cells (= pixels across), largest first
+
+
+@dataclass(frozen=True)
+class PreviewSet:
+    """One (attack, budget)'s sample images as uint8 HxWx3 arrays, ready to draw.
+
+    Built on the worker thread from the engine's ``Samples`` event so the UI never touches
+    tensors. ``amplified`` is the adversarial difference stretched so its largest change spans
+    half the range (``gain`` says by how much); zero change is mid grey.
+    """
+
+    attack: str
+    budget: float
+    axis: str
+    original: np.ndarray  # [k, H, W, 3] uint8
+    adversarial: np.ndarray
+    amplified: np.ndarray
+    gain: tuple[float, ...]
+    labels: tuple[int, ...]
+    preds: tuple[int, ...]
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def true_name(self, i: int) -> str:
+        return self.classes[self.labels[i]]
+
+    def pred_name(self, i: int) -> str:
+        return self.classes[self.preds[i]]
+
+    def correct(self, i: int) -> bool:
+        return self.labels[i] == self.preds[i]
+
+
+def preview_from_samples(samples: Any, axis: str = "eps") -> PreviewSet:
+    """Convert the engine's ``Samples`` (float tensors [k,C,H,W] in [0,1]) on the worker thread."""
+    orig = samples.original.detach().float().clamp(0, 1).cpu().numpy()
+    adv = samples.adversarial.detach().float().clamp(0, 1).cpu().numpy()
+    if orig.shape[1] == 1:  # grey images: repeat to RGB
+        orig, adv = orig.repeat(3, axis=1), adv.repeat(3, axis=1)
+    diff = adv - orig
+    peak = np.abs(diff).reshape(len(diff), -1).max(axis=1)
+    gain = np.where(peak > 1e-8, 0.5 / np.maximum(peak, 1e-8), 1.0)
+    amplified = np.clip(0.5 + diff * gain[:, None, None, None], 0, 1)
+
+    def to_u8(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray((a.transpose(0, 2, 3, 1) * 255 + 0.5).astype(np.uint8))
+
+    return PreviewSet(
+        attack=samples.attack,
+        budget=float(samples.budget),
+        axis=axis,
+        original=to_u8(orig),
+        adversarial=to_u8(adv),
+        amplified=to_u8(amplified),
+        gain=tuple(float(g) for g in gain),
+        labels=tuple(int(v) for v in samples.labels.tolist()),
+        preds=tuple(int(v) for v in samples.preds.tolist()),
+        classes=tuple(samples.classes),
+    )
+
+
+def resize(image: np.ndarray, width: int) -> np.ndarray:
+    """``image`` (HxWx3 uint8) scaled to ``width`` pixels across, keeping the aspect ratio.
+
+    Whole-number enlargements repeat pixels (nearest neighbour keeps them crisp); anything else
+    goes through Pillow's Lanczos filter.
+    """
+    h, w = image.shape[:2]
+    if width == w:
+        return image
+    if width % w == 0:
+        k = width // w
+        return image.repeat(k, axis=0).repeat(k, axis=1)
+    from PIL import Image
+
+    height = max(2, round(h * width / w))
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def fit_size(space: int, count: int = 3, gap: int = 2, native: int = 32) -> int:
+    """The largest image width (cells) from :data:`SIZES` so ``count`` images fit in ``space``."""
+    for size in SIZES:
+        if size <= 2 * native and count * size + (count - 1) * gap <= space:
+            return size
+    return SIZES[-1]
+
+
+class HalfBlocks:
+    """A Rich renderable drawing an HxWx3 uint8 image at ``width`` cells (height/2 rows)."""
+
+    _cache: dict[tuple[int, int], tuple[np.ndarray, list[list[Segment]]]] = {}
+
+    def __init__(self, image: np.ndarray, width: int) -> None:
+        self.image = image
+        self.width = width
+
+    def lines(self) -> list[list[Segment]]:
+        key = (id(self.image), self.width)
+        cached = HalfBlocks._cache.get(key)
+        if cached is not None and cached[0] is self.image:
+            return cached[1]
+        pixels = resize(self.image, self.width)
+        if pixels.shape[0] % 2:  # an odd last row gets a black bottom half
+            pixels = np.concatenate([pixels, np.zeros_like(pixels[:1])], axis=0)
+        rows: list[list[Segment]] = []
+        for y in range(0, pixels.shape[0], 2):
+            top, bottom = pixels[y], pixels[y + 1]
+            rows.append(
+                [
+                    Segment(UPPER_HALF, Style(color=_rgb(t), bgcolor=_rgb(b)))
+                    for t, b in zip(top, bottom, strict=True)
+                ]
+            )
+        if len(HalfBlocks._cache) > 512:
+            HalfBlocks._cache.clear()
+        HalfBlocks._cache[key] = (self.image, rows)  # keep the array alive so its id stays valid
+        return rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for row in self.lines():
+            yield from row
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(self.width, self.width)
+
+
+def _rgb(rgb: np.ndarray) -> Color:
+    return Color.from_rgb(int(rgb[0]), int(rgb[1]), int(rgb[2]))
