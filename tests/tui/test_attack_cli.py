@@ -12,9 +12,9 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
     argv = ["sweep", "--n", "20", "--batch", "20", "--attack", "pgd,pgd-l0", "--eps", "0,8/255"]
     argv += ["--pixels", "0,2", "--steps", "2", "--target", "random", "--out", str(tmp_path)]
     assert main(argv) == 0
-    out = capsys.readouterr().out
-    assert "2 px" in out  # the table says which budgets are pixel counts
-    run = Path(out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    assert "2 px" in captured.err  # the table says which budgets are pixel counts
+    run = Path(captured.out.strip().splitlines()[-1])
     config = json.loads((run / "config.json").read_text())
     assert config["target"] == "random"
     rows = json.loads((run / "points.json").read_text())
