@@ -13,9 +13,9 @@ N = 1000), prints:
 (c) PGD-10 at eps 8/255 ours against ``torchattacks.PGD`` on the same model, images and seed,
     batch 250: img/s and robust accuracy side by side, and the ratio.
 
-Timings take a warm-up run, then ``--repeats`` rounds that alternate ours and the reference, so
-drift on a shared machine hits both; each figure is the best (``--stat min``, the default: the
-least disturbed run) or the median of its runs. Run it alone:
+Timings take a warm-up round, then ``--repeats`` rounds in which ours and the reference take
+turns batch by batch, so a change of load on a shared machine hits both; each figure is the
+best round (``--stat min``, the default: the least disturbed) or the median round. Run it alone:
 ``flock /tmp/advtui-cpu.lock python bench/attacks.py``.
 """
 
@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -115,15 +116,23 @@ def timeit(fn: Callable[[], object], device: torch.device) -> float:
 STAT = {"min": min, "median": statistics.median}
 
 
-def alternate(runs: dict[str, Callable[[], object]], args, device) -> dict[str, float]:
-    """Seconds of each run (min or median): one warm-up each, then alternating rounds."""
-    for fn in runs.values():
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    for _ in range(args.repeats):
-        for k, fn in runs.items():
-            times[k].append(timeit(fn, device))
-    return {k: STAT[args.stat](v) for k, v in times.items()}
+def take_turns(work: dict[str, Callable[[int], object]], chunks: int, args, device) -> dict:
+    """Seconds each method needs for all ``chunks`` (batches), min or median over rounds.
+
+    A warm-up round, then ``--repeats`` rounds in which the methods take turns on every chunk
+    (the order rotating), so a change of load on a shared machine hits all of them alike.
+    """
+    totals: dict[str, list[float]] = {k: [] for k in work}
+    names = list(work)
+    for r in range(args.repeats + 1):
+        spent = dict.fromkeys(names, 0.0)
+        for i in range(chunks):
+            for k in names[i % len(names) :] + names[: i % len(names)]:
+                spent[k] += timeit(partial(work[k], i), device)
+        if r:
+            for k in names:
+                totals[k].append(spent[k])
+    return {k: STAT[args.stat](v) for k, v in totals.items()}
 
 
 # --------------------------------------------------------------------------- (a) seed loop
@@ -159,26 +168,25 @@ def seed_loop_one_image(
 def part_a(model, x, y, args, device) -> None:
     run = get_attack("iterated").run
     b = args.batch
-    ref_n = args.ref_n or len(y)
-    out: dict[str, torch.Tensor] = {}
+    n = len(y)
+    ref_n = min(args.ref_n or n, n)
+    out: dict[str, dict[int, torch.Tensor]] = {"pred": {}, "iters": {}, "ref": {}}
 
-    def ours() -> None:
-        res = [
-            run(model, x[i : i + b], y[i : i + b], args.eps, steps=10) for i in range(0, len(y), b)
-        ]
-        out["pred"] = torch.cat([r.pred for r in res])
-        out["iters"] = torch.cat([r.iterations for r in res]).float()
+    def ours(i: int) -> None:
+        res = run(model, x[i * b : (i + 1) * b], y[i * b : (i + 1) * b], args.eps, steps=10)
+        out["pred"][i], out["iters"][i] = res.pred, res.iterations.float()
 
-    def reference() -> None:
-        out["ref"] = torch.tensor(
-            [
-                seed_loop_one_image(model, x[i : i + 1], int(y[i]), args.eps, 10)[1]
-                for i in range(ref_n)
-            ]
-        )
+    def reference(i: int) -> None:
+        rows = range(i * b, min((i + 1) * b, ref_n))
+        preds = [seed_loop_one_image(model, x[j : j + 1], int(y[j]), args.eps, 10)[1] for j in rows]
+        out["ref"][i] = torch.tensor(preds, dtype=torch.long)
 
-    t = alternate({"ours": ours, "ref": reference}, args, device)
-    ours_ips, ref_ips = len(y) / t["ours"], ref_n / t["ref"]
+    chunks = -(-n // b)
+    t = take_turns({"ours": ours, "ref": reference}, chunks, args, device)
+    pred, ref = (torch.cat([out[k][i] for i in range(chunks)]) for k in ("pred", "ref"))
+    iters = torch.cat([out["iters"][i] for i in range(chunks)])
+    ours_ips, ref_ips = n / t["ours"], ref_n / t["ref"]
+    out = {"pred": pred, "ref": ref, "iters": iters}
     agree = (out["pred"][:ref_n].cpu() == out["ref"]).float().mean().item()
     acc_ours = (out["pred"] == y).float().mean().item()
     acc_ref = (out["ref"] == y[:ref_n].cpu()).float().mean().item()
@@ -202,12 +210,12 @@ def part_b(model, x, y, args, device) -> None:
     run_iter, run_pgd = get_attack("iterated").run, get_attack("pgd").run
     tiny = 1e-7  # moves nothing far enough to fool: every sample takes every step
 
-    def fwd_bwd_input() -> None:
+    def fwd_bwd_input(_: int) -> None:
         leaf = xb.detach().requires_grad_(True)
         loss = F.cross_entropy(model(leaf), yb, reduction="sum")
         torch.autograd.grad(loss, leaf)
 
-    def fwd_bwd_params() -> None:
+    def fwd_bwd_params(_: int) -> None:
         for p in model.parameters():
             p.requires_grad_(True)
         loss = F.cross_entropy(model(xb), yb, reduction="sum")
@@ -216,14 +224,14 @@ def part_b(model, x, y, args, device) -> None:
             p.grad = None
         prepare(model)
 
-    def steps(fn, k: int) -> Callable[[], object]:
-        def go() -> None:
+    def steps(fn, k: int) -> Callable[[int], object]:
+        def go(_: int) -> None:
             res = fn(model, xb, yb, tiny, steps=k)
             assert int(res.iterations.min()) == k, "a sample stopped early"
 
         return go
 
-    t = alternate(
+    t = take_turns(
         {
             "in": fwd_bwd_input,
             "par": fwd_bwd_params,
@@ -232,9 +240,11 @@ def part_b(model, x, y, args, device) -> None:
             "pgd1": steps(run_pgd, 1),
             "pgd11": steps(run_pgd, 11),
         },
+        3,  # three turns per round, so each round sums three of each
         args,
         device,
     )
+    t = {k: v / 3 for k, v in t.items()}
     it_step = (t["it11"] - t["it1"]) / 10
     pgd_step = (t["pgd11"] - t["pgd1"]) / 10
     print(f"\n(b) one attack step vs one forward+backward, batch of {len(yb)} (all attacked)")
@@ -262,24 +272,24 @@ def pgd_vs_torchattacks(model, x, y, eps_text: str, args, device) -> None:
     b, n, eps = args.batch, len(y), float(Fraction(eps_text))
     run = get_attack("pgd").run
     atk = torchattacks.PGD(model, eps=eps, alpha=2 / 255, steps=10, random_start=True)
-    out: dict[str, torch.Tensor] = {}
+    out: dict[str, dict[int, torch.Tensor]] = {"ours": {}, "adv": {}, "theirs": {}}
 
-    def ours() -> None:
-        torch.manual_seed(args.seed)
-        preds = [run(model, x[i : i + b], y[i : i + b], eps).pred for i in range(0, n, b)]
-        out["ours"] = torch.cat(preds)
+    def ours(i: int) -> None:
+        torch.manual_seed(args.seed + i)  # the same random start for both, batch by batch
+        out["ours"][i] = run(model, x[i * b : (i + 1) * b], y[i * b : (i + 1) * b], eps).pred
 
-    def theirs() -> None:
-        torch.manual_seed(args.seed)
-        out["adv"] = torch.cat([atk(x[i : i + b], y[i : i + b]) for i in range(0, n, b)])
+    def theirs(i: int) -> None:
+        torch.manual_seed(args.seed + i)
+        out["adv"][i] = atk(x[i * b : (i + 1) * b], y[i * b : (i + 1) * b])
 
-    def theirs_eval() -> None:
-        theirs()
+    def predict(i: int) -> None:  # what torchattacks needs on top to give robust accuracy
         with torch.no_grad():
-            preds = [model(out["adv"][i : i + b]).argmax(1) for i in range(0, n, b)]
-        out["theirs"] = torch.cat(preds)
+            out["theirs"][i] = model(out["adv"][i]).argmax(1)
 
-    t = alternate({"ours": ours, "theirs": theirs, "eval": theirs_eval}, args, device)
+    chunks = -(-n // b)
+    t = take_turns({"ours": ours, "theirs": theirs}, chunks, args, device)
+    t["eval"] = t["theirs"] + take_turns({"predict": predict}, chunks, args, device)["predict"]
+    out = {k: torch.cat([v[i] for i in range(chunks)]) for k, v in out.items()}
     acc_ours = (out["ours"] == y).float().mean().item()
     acc_theirs = (out["theirs"] == y).float().mean().item()
     print(f"\n(c) PGD-10, eps {eps_text}, alpha 2/255, random start, batch {b}, {n} images")
