@@ -13,9 +13,8 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
     argv += ["--pixels", "0,2", "--steps", "2", "--target", "random", "--out", str(tmp_path)]
     assert main(argv) == 0
     captured = capsys.readouterr()
-    out = captured.out  # stdout holds only the run folder, for scripts
     assert "2 px" in captured.err  # the table says which budgets are pixel counts
-    run = Path(out.strip().splitlines()[-1])
+    run = Path(captured.out.strip().splitlines()[-1])
     config = json.loads((run / "config.json").read_text())
     assert config["target"] == "random"
     rows = json.loads((run / "points.json").read_text())

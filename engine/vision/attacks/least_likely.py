@@ -6,57 +6,49 @@ least likely and moves ``x <- clamp(x - eps * grad_x NLL(log_softmax(f(x)), targ
 with the raw gradient, not its sign, so ``eps`` scales the gradient rather than bounding the
 perturbation. A sample stops as soon as its prediction differs from its true label.
 
-Batched with masks: every iteration is one forward and one backward over the samples still
-being attacked; the prediction check after a step is read off the next iteration's forward,
-and only the final check costs a forward without a backward.
+Batched with masks by the shared loop (:mod:`~engine.vision.attacks.loop`): every iteration is
+one forward and one backward over the samples still being attacked; the prediction check after
+a step is read off the next iteration's forward, and only the final check costs a forward
+without a backward.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import nn
 
-from engine.vision.attacks.base import (
-    AttackResult,
-    check_budget,
-    forward_with_grad,
-    input_grad,
-    least_likely,
-    nll_sum,
-    prepare,
-    register,
-)
+from engine.vision.attacks.base import AttackResult, least_likely, nll_sum, register
+from engine.vision.attacks.loop import State, gradient_attack
+
+
+def towards_least_likely(
+    logits: torch.Tensor, labels: torch.Tensor, target: torch.Tensor | None
+) -> torch.Tensor:
+    """Minus the summed NLL of the class each sample now finds least likely (re-picked)."""
+    return -nll_sum(logits, least_likely(logits))
+
+
+def raw_step(x: torch.Tensor, grad: torch.Tensor, state: State, eps: float) -> torch.Tensor:
+    """``x + eps * grad`` of the ascended loss (= ``x - eps * grad NLL``), clamped to [0, 1]."""
+    return torch.add(x, grad, alpha=eps).clamp_(0.0, 1.0)
 
 
 def descend_least_likely(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, eps: float, steps: int
 ) -> AttackResult:
     """Up to ``steps`` raw-gradient steps of size ``eps`` towards the least likely class."""
-    check_budget(eps, "eps")
-    prepare(model)
-    adv = images.detach().clone()
-    pred = torch.empty_like(labels)
-    iterations = torch.zeros_like(labels)
-    idx = torch.arange(len(labels), device=labels.device)
-    x, y = images.detach(), labels
-    for it in range(steps + 1):
-        step_next = it < steps and eps > 0
-        if step_next:
-            leaf, logits = forward_with_grad(model, x)
-        else:
-            with torch.no_grad():
-                logits = model(x)
-        p = logits.detach().argmax(1)
-        pred[idx] = p
-        adv[idx] = x
-        alive = p == y  # still classified correctly: keep attacking
-        if not step_next or not bool(alive.any()):
-            break
-        grad = input_grad(nll_sum(logits[alive], least_likely(logits[alive])), leaf)[alive]
-        x = (x[alive] - eps * grad).clamp_(0.0, 1.0)
-        idx, y = idx[alive], y[alive]
-        iterations[idx] += 1
-    return AttackResult(adv, pred, iterations)
+    return gradient_attack(
+        model,
+        images,
+        labels,
+        eps,
+        steps=steps,
+        step=partial(raw_step, eps=eps),
+        loss=towards_least_likely,
+        early_stop=True,
+    )
 
 
 @register("oneshot", "eps", "seed's attack alpha: one raw-gradient step to the least likely class")

@@ -39,6 +39,7 @@ from engine.vision.attacks.targets import TargetSpec, resolve_target
 State = dict[str, torch.Tensor]
 Step = Callable[[torch.Tensor, torch.Tensor, State], torch.Tensor]
 Start = Callable[[torch.Tensor], torch.Tensor]
+Loss = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 
 def attackable(
@@ -54,7 +55,9 @@ def fooled(pred: torch.Tensor, labels: torch.Tensor, target: torch.Tensor | None
     return pred != labels if target is None else pred == target
 
 
-def objective(logits: torch.Tensor, labels: torch.Tensor, target: torch.Tensor | None):
+def objective(
+    logits: torch.Tensor, labels: torch.Tensor, target: torch.Tensor | None
+) -> torch.Tensor:
     """The summed loss each step ascends: CE of the label, or minus CE of the target."""
     return nll_sum(logits, labels) if target is None else -nll_sum(logits, target)
 
@@ -78,6 +81,7 @@ def gradient_attack(
     target: TargetSpec = None,
     early_stop: bool = False,
     axis: str = "eps",
+    loss: Loss = objective,
 ) -> AttackResult:
     """Run ``steps`` gradient steps of ``step`` on every attackable sample of the batch.
 
@@ -94,6 +98,8 @@ def gradient_attack(
         target: None, a class index, ``"least-likely"`` or ``"random"`` (fixed from the clean
             image).
         early_stop: stop each sample at its first success.
+        loss: ``loss(logits, labels, targets)``, summed over the batch, that each step
+            ascends (default :func:`objective`).
     """
     check_budget(budget, axis)
     prepare(model)
@@ -149,9 +155,9 @@ def gradient_attack(
             idx, y, x = idx[keep], y[keep], x[keep]
             tgt = None if tgt is None else tgt[keep]
             state = {k: v[keep] for k, v in state.items()}
-            grad = input_grad(objective(logits[keep], y, tgt), leaf)[keep]
+            grad = input_grad(loss(logits[keep], y, tgt), leaf)[keep]
         else:
-            grad = input_grad(objective(logits, y, tgt), leaf)
+            grad = input_grad(loss(logits, y, tgt), leaf)
         x = step(x, grad, state)
         iterations[idx] += 1
     adv[idx] = x
