@@ -136,6 +136,9 @@ class AttackLab(Horizontal):
         if self.running:
             self.notify("a sweep is running; esc cancels it", severity="warning")
             return
+        if getattr(self.app, "engine_device", None) is None:
+            self.notify("the engine is still loading; ctrl+r again in a moment", severity="warning")
+            return
         try:
             values = self.form.values()
         except EngineError as exc:

@@ -3,12 +3,13 @@
 Works over any SSH link and in 256 colours (Rich downgrades each cell's colour). A 32x32
 CIFAR-10 image is 32 cells by 16 rows at scale 1; :func:`fit_size` picks the largest size that
 fits the space (2x nearest-neighbour where there is room, a smooth downscale where there is
-not). Rendered lines are cached per image and size, so browsing is cheap.
+not). Cell styles are cached by colour pair and the preview caches whole frames.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -111,33 +112,16 @@ def fit_size(space: int, count: int = 3, gap: int = 2, native: int = 32) -> int:
 class HalfBlocks:
     """A Rich renderable drawing an HxWx3 uint8 image at ``width`` cells (height/2 rows)."""
 
-    _cache: dict[tuple[int, int], tuple[np.ndarray, list[list[Segment]]]] = {}
-
     def __init__(self, image: np.ndarray, width: int) -> None:
         self.image = image
         self.width = width
+        self._lines: list[list[Segment]] | None = None
 
     def lines(self) -> list[list[Segment]]:
-        key = (id(self.image), self.width)
-        cached = HalfBlocks._cache.get(key)
-        if cached is not None and cached[0] is self.image:
-            return cached[1]
-        pixels = resize(self.image, self.width)
-        if pixels.shape[0] % 2:  # an odd last row gets a black bottom half
-            pixels = np.concatenate([pixels, np.zeros_like(pixels[:1])], axis=0)
-        rows: list[list[Segment]] = []
-        for y in range(0, pixels.shape[0], 2):
-            top, bottom = pixels[y], pixels[y + 1]
-            rows.append(
-                [
-                    Segment(UPPER_HALF, Style(color=_rgb(t), bgcolor=_rgb(b)))
-                    for t, b in zip(top, bottom, strict=True)
-                ]
-            )
-        if len(HalfBlocks._cache) > 512:
-            HalfBlocks._cache.clear()
-        HalfBlocks._cache[key] = (self.image, rows)  # keep the array alive so its id stays valid
-        return rows
+        """Rows of cells, computed once per renderable (keep the renderable to keep them)."""
+        if self._lines is None:
+            self._lines = image_lines(self.image, self.width)
+        return self._lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for row in self.lines():
@@ -150,5 +134,18 @@ class HalfBlocks:
         return Measurement(self.width, self.width)
 
 
-def _rgb(rgb: np.ndarray) -> Color:
-    return Color.from_rgb(int(rgb[0]), int(rgb[1]), int(rgb[2]))
+def image_lines(image: np.ndarray, width: int) -> list[list[Segment]]:
+    """The image as rows of upper-half-block segments, ``width`` cells across."""
+    pixels = resize(image, width)
+    if pixels.shape[0] % 2:  # an odd last row gets a black bottom half
+        pixels = np.concatenate([pixels, np.zeros_like(pixels[:1])], axis=0)
+    top, bottom = pixels[0::2].tolist(), pixels[1::2].tolist()
+    return [
+        [Segment(UPPER_HALF, _style(*t, *b)) for t, b in zip(trow, brow, strict=True)]
+        for trow, brow in zip(top, bottom, strict=True)
+    ]
+
+
+@lru_cache(maxsize=65536)
+def _style(r: int, g: int, b: int, r2: int, g2: int, b2: int) -> Style:
+    return Style(color=Color.from_rgb(r, g, b), bgcolor=Color.from_rgb(r2, g2, b2))

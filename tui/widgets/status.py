@@ -23,7 +23,7 @@ class JobStatus(Horizontal):
         yield Label("", classes="job-rate")
 
     def watch_state(self, state: str) -> None:
-        self.query_one(".job-state", Label).update(state)
+        self.query_one(".job-state", Label).update(state, layout=False)
 
     def start(self, what: str) -> None:
         self.state = what
@@ -33,7 +33,8 @@ class JobStatus(Horizontal):
     def progress(self, msg: Any) -> None:
         self.query_one(ProgressBar).update(total=max(msg.total, 1), progress=msg.done)
         self.query_one(".job-rate", Label).update(
-            f"{msg.done}/{msg.total}  {fmt.rate(msg.rate, msg.unit)}  {fmt.eta(msg.eta)}"
+            f"{msg.done}/{msg.total}  {fmt.rate(msg.rate, msg.unit)}  {fmt.eta(msg.eta)}",
+            layout=False,  # fixed-size labels: a progress tick must not re-run the layout
         )
 
     def finish(self, state: str, seconds: float | None = None) -> None:
@@ -42,4 +43,4 @@ class JobStatus(Horizontal):
         if bar.total is None:
             bar.update(total=1, progress=0)
         if seconds is not None:
-            self.query_one(".job-rate", Label).update(f"in {fmt.seconds(seconds)}")
+            self.query_one(".job-rate", Label).update(f"in {fmt.seconds(seconds)}", layout=False)
