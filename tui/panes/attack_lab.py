@@ -53,7 +53,8 @@ class SweepState:
 class AttackLab(Horizontal):
     """Sweep attacks over budgets and watch accuracy fall, sample by sample."""
 
-    HELP = "Attack lab: set up a sweep on the left, run it, browse the results on the right."
+    HELP_TITLE = "Attack lab"
+    HELP = "Set up a sweep on the left, run it, browse the results on the right."
     BINDINGS = [
         Binding("ctrl+r", "run_sweep", "Run"),
         Binding("escape", "cancel_sweep", "Cancel"),

@@ -98,6 +98,7 @@ class SamplePreview(Vertical, can_focus=True):
         super().__init__(**kwargs)
         self.sets: list[PreviewSet] = []
         self._frames: dict[int, dict] = {}  # per set index: (sample, size) -> frame
+        self._rows = -1
 
     def compose(self) -> ComposeResult:
         yield Static("Samples appear here as each budget finishes.", classes="preview-title")
@@ -174,7 +175,10 @@ class SamplePreview(Vertical, can_focus=True):
             grid.update(Group(*self._captions(p)))
             return
         self._hide_pixels()
-        grid.update(PreviewGrid(p, self.sample, self._frames.setdefault(self.index, {})))
+        frame = PreviewGrid(p, self.sample, self._frames.setdefault(self.index, {}))
+        rows = len(frame.frame(grid.content_size.width or self.app.size.width))
+        grid.update(frame, layout=rows != self._rows)  # same height: no layout pass needed
+        self._rows = rows
 
     def _captions(self, p: PreviewSet) -> list[Text]:
         true, pred, ok = self.labels()
