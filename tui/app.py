@@ -77,7 +77,16 @@ class AdvTUI(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"device {self.device_name} · loading engine..."
-        self.load_engine()
+        # after the first frame: importing torch holds the GIL and would delay the paint
+        self.call_after_refresh(self.load_engine)
+        if os.environ.get("ADVTUI_FIRST_PAINT"):  # bench/first_paint.py
+            self.call_after_refresh(self._first_painted)
+
+    def _first_painted(self) -> None:
+        """Record when the first frame was written (wall clock), then leave."""
+        with open(os.environ["ADVTUI_FIRST_PAINT"], "w", encoding="utf-8") as fh:
+            fh.write(f"{time.time()}\n")
+        self.exit()
 
     # ------------------------------------------------------------------ engine
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from tests.tui.conftest import engine_ready, fill_form, lab, wait_until
-from tui.app import AdvTUI
 from tui.panes import PANES
 
 REPO = Path(__file__).resolve().parents[2]

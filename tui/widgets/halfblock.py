@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
+
+if TYPE_CHECKING:  # numpy costs ~80 ms to import: it loads with the first preview, not at start
+    import numpy as np
 
 UPPER_HALF = "\u2580"
 SIZES = (64, 48, 32, 24, 16)  # image width in cells (= pixels across), largest first
@@ -57,6 +59,8 @@ class PreviewSet:
 
 def preview_from_samples(samples: Any, axis: str = "eps") -> PreviewSet:
     """Convert the engine's ``Samples`` (float tensors [k,C,H,W] in [0,1]) on the worker thread."""
+    import numpy as np
+
     orig = samples.original.detach().float().clamp(0, 1).cpu().numpy()
     adv = samples.adversarial.detach().float().clamp(0, 1).cpu().numpy()
     if orig.shape[1] == 1:  # grey images: repeat to RGB
@@ -89,6 +93,8 @@ def resize(image: np.ndarray, width: int) -> np.ndarray:
     Whole-number enlargements repeat pixels (nearest neighbour keeps them crisp); anything else
     goes through Pillow's Lanczos filter.
     """
+    import numpy as np
+
     h, w = image.shape[:2]
     if width == w:
         return image
@@ -106,7 +112,8 @@ def fit_size(space: int, count: int = 3, gap: int = 2, native: int = 32) -> int:
     for size in SIZES:
         if size <= 2 * native and count * size + (count - 1) * gap <= space:
             return size
-    return SIZES[-1]
+    size = max(8, (space - (count - 1) * gap) // count)  # very narrow: whatever fits
+    return size - size % 2  # even, so the half-block rows pair up
 
 
 class HalfBlocks:
@@ -136,6 +143,8 @@ class HalfBlocks:
 
 def image_lines(image: np.ndarray, width: int) -> list[list[Segment]]:
     """The image as rows of upper-half-block segments, ``width`` cells across."""
+    import numpy as np
+
     pixels = resize(image, width)
     if pixels.shape[0] % 2:  # an odd last row gets a black bottom half
         pixels = np.concatenate([pixels, np.zeros_like(pixels[:1])], axis=0)

@@ -41,11 +41,14 @@ class PreviewGrid:
 
     def frame(self, width: int) -> list[list[Segment]]:
         p, i = self.pset, self.sample
-        size = fit_size(width, native=p.original.shape[2])
+        native = p.original.shape[2]
+        size, spacing = fit_size(width, native=native), GAP
+        if 3 * size + 2 * GAP > width:  # tight: one-cell gaps buy a larger image
+            size, spacing = fit_size(width, gap=1, native=native), 1
         key = (i, size)
         if key not in self.cache:
             ok = p.correct(i)
-            gap = [Segment(" " * GAP)]
+            gap = [Segment(" " * spacing)]
             images = [image_lines(a[i], size) for a in (p.original, p.adversarial, p.amplified)]
             captions = [
                 Text("original", style="bold"),
