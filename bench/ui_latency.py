@@ -22,13 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events  # noqa: E402
-from textual.binding import Binding  # noqa: E402
 
 from tui.app import AdvTUI  # noqa: E402
+from tui.widgets.preview import SamplePreview  # noqa: E402
 
 
 class ProbeApp(AdvTUI):
-    BINDINGS = [*AdvTUI.BINDINGS, Binding("f12", "probe", "probe", show=False, priority=True)]
+    """The real app; the sample preview's down key also stamps when it ran and when it showed."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -36,10 +36,16 @@ class ProbeApp(AdvTUI):
         self.handled: list[float] = []
         self.painted: list[float] = []
 
-    def action_probe(self) -> None:
-        self.handled.append(time.perf_counter())
-        self.sub_title = f"probe {len(self.handled)}"  # a visible change to paint
-        self.call_after_refresh(lambda: self.painted.append(time.perf_counter()))
+    def on_mount(self) -> None:
+        preview = self.query_one(SamplePreview)
+        original = preview.action_sample
+
+        def stamped(step: int) -> None:
+            self.handled.append(time.perf_counter())
+            original(step)
+            self.call_after_refresh(lambda: self.painted.append(time.perf_counter()))
+
+        preview.action_sample = stamped
 
 
 def pct(values: list[float], q: float) -> float:
@@ -58,12 +64,16 @@ async def measure(args: argparse.Namespace) -> None:
         await pilot.press("ctrl+r")
         while pane.status.state not in ("running",):
             await pilot.pause(0.05)
+        while not pane.preview.sets:  # something to browse
+            await pilot.pause(0.05)
+        pane.preview.focus()
+        await pilot.pause()
         driver = app._driver
         for _ in range(args.keys):
             if not pane.running:
                 break
             app.sent.append(time.perf_counter())
-            key = events.Key("f12", None)
+            key = events.Key("down", None)
             key.set_sender(app)
             driver.send_message(key)
             await asyncio.sleep(args.every)
@@ -92,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--keys", type=int, default=60)
+    parser.add_argument("--keys", type=int, default=300)
     parser.add_argument("--every", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default cores-1)")
     args = parser.parse_args()

@@ -113,7 +113,16 @@ class AttackLab(Horizontal):
 
     @staticmethod
     def load_engine() -> EngineDefaults:
-        """Runs on the engine-loading thread: the registry and the engine's defaults."""
+        """Runs on the engine-loading thread: the registry and the engine's defaults.
+
+        Also imports what the first sweep would import late (matplotlib for the run record),
+        so it is loaded off the UI's path and frozen out of the garbage collector's scans."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+
+        import engine.vision.report  # noqa: F401
         from engine.vision.attacks import REGISTRY
         from engine.vision.data import DATASETS
         from engine.vision.sweep import SweepConfig
