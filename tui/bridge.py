@@ -14,6 +14,7 @@ Nothing here imports torch or the engine at import time.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -122,8 +123,26 @@ def describe_error(error: BaseException) -> tuple[str, str]:
     return "Unexpected error", f"{error.__class__.__name__}: {text}".rstrip(": ")
 
 
+def job_nice() -> int:
+    """How much to lower a job thread's CPU priority (``ADVTUI_JOB_NICE``, default 5)."""
+    value = os.environ.get("ADVTUI_JOB_NICE", "5")
+    return int(value) if value.lstrip("-").isdigit() else 5
+
+
+def lower_priority(nice: int) -> None:
+    """Make this thread yield the CPU to the UI thread when they compete (Linux: per thread)."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, nice))
+    except OSError:
+        pass
+
+
 def run_job(bridge: Bridge, job: Callable[[Bridge], Any]) -> Any:
-    """Run ``job(emit)`` on this (worker) thread; report its end through ``bridge``."""
+    """Run ``job(emit)`` on this (worker) thread, at a lower CPU priority than the UI so keys
+    stay quick while it computes; report its end through ``bridge``."""
+    lower_priority(job_nice())
     try:
         result = job(bridge)
     except Exception as exc:  # the app never dies on an engine error: it shows it

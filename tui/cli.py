@@ -32,8 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_app(args: argparse.Namespace) -> int:
     from tui.app import AdvTUI
+    from tui.terminal_images import probe
 
-    AdvTUI(device=args.device).run()
+    # asked before Textual owns the terminal; instant unless the terminal looks capable
+    AdvTUI(device=args.device, graphics=probe()).run()
     return 0
 
 

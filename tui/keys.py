@@ -38,14 +38,14 @@ class Section:
 
 
 def _bindings(node: DOMNode) -> list[Binding]:
-    """The node's class-level bindings, its ``tui`` ancestors' too, first one per action."""
-    out: dict[str, Binding] = {}
+    """The node's class-level bindings (its ``tui`` ancestors' too) that have a description."""
+    out: dict[tuple[str, str], Binding] = {}
     for cls in type(node).__mro__:
         if not cls.__module__.startswith("tui.") and cls is not type(node):
             continue
         for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])):
-            if binding.description and binding.action not in out:
-                out[binding.action] = binding
+            if binding.description:
+                out.setdefault((binding.key, binding.action), binding)
     return list(out.values())
 
 
@@ -74,6 +74,6 @@ def collect(app: Any, screen: Any | None = None) -> list[Section]:
             for a in grouped
         ]
         doc = getattr(node, "HELP", "") or (type(node).__doc__ or "").strip().splitlines()[0]
-        title = "App" if node is app else type(node).__name__
+        title = "App" if node is app else getattr(node, "HELP_TITLE", type(node).__name__)
         sections.append(Section(title, doc, keys))
     return sections

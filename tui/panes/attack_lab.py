@@ -53,7 +53,8 @@ class SweepState:
 class AttackLab(Horizontal):
     """Sweep attacks over budgets and watch accuracy fall, sample by sample."""
 
-    HELP = "Attack lab: set up a sweep on the left, run it, browse the results on the right."
+    HELP_TITLE = "Attack lab"
+    HELP = "Set up a sweep on the left, run it, browse the results on the right."
     BINDINGS = [
         Binding("ctrl+r", "run_sweep", "Run"),
         Binding("escape", "cancel_sweep", "Cancel"),
@@ -112,7 +113,16 @@ class AttackLab(Horizontal):
 
     @staticmethod
     def load_engine() -> EngineDefaults:
-        """Runs on the engine-loading thread: the registry and the engine's defaults."""
+        """Runs on the engine-loading thread: the registry and the engine's defaults.
+
+        Also imports what the first sweep would import late (matplotlib for the run record),
+        so it is loaded off the UI's path and frozen out of the garbage collector's scans."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+
+        import engine.vision.report  # noqa: F401
         from engine.vision.attacks import REGISTRY
         from engine.vision.data import DATASETS
         from engine.vision.sweep import SweepConfig
@@ -135,6 +145,9 @@ class AttackLab(Horizontal):
     def action_run_sweep(self, train_missing: bool = False) -> None:
         if self.running:
             self.notify("a sweep is running; esc cancels it", severity="warning")
+            return
+        if getattr(self.app, "engine_device", None) is None:
+            self.notify("the engine is still loading; ctrl+r again in a moment", severity="warning")
             return
         try:
             values = self.form.values()

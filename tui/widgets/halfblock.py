@@ -3,19 +3,22 @@
 Works over any SSH link and in 256 colours (Rich downgrades each cell's colour). A 32x32
 CIFAR-10 image is 32 cells by 16 rows at scale 1; :func:`fit_size` picks the largest size that
 fits the space (2x nearest-neighbour where there is room, a smooth downscale where there is
-not). Rendered lines are cached per image and size, so browsing is cheap.
+not). Cell styles are cached by colour pair and the preview caches whole frames.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
+
+if TYPE_CHECKING:  # numpy costs ~80 ms to import: it loads with the first preview, not at start
+    import numpy as np
 
 UPPER_HALF = "\u2580"
 SIZES = (64, 48, 32, 24, 16)  # image width in cells (= pixels across), largest first
@@ -56,6 +59,8 @@ class PreviewSet:
 
 def preview_from_samples(samples: Any, axis: str = "eps") -> PreviewSet:
     """Convert the engine's ``Samples`` (float tensors [k,C,H,W] in [0,1]) on the worker thread."""
+    import numpy as np
+
     orig = samples.original.detach().float().clamp(0, 1).cpu().numpy()
     adv = samples.adversarial.detach().float().clamp(0, 1).cpu().numpy()
     if orig.shape[1] == 1:  # grey images: repeat to RGB
@@ -88,6 +93,8 @@ def resize(image: np.ndarray, width: int) -> np.ndarray:
     Whole-number enlargements repeat pixels (nearest neighbour keeps them crisp); anything else
     goes through Pillow's Lanczos filter.
     """
+    import numpy as np
+
     h, w = image.shape[:2]
     if width == w:
         return image
@@ -105,39 +112,23 @@ def fit_size(space: int, count: int = 3, gap: int = 2, native: int = 32) -> int:
     for size in SIZES:
         if size <= 2 * native and count * size + (count - 1) * gap <= space:
             return size
-    return SIZES[-1]
+    size = max(8, (space - (count - 1) * gap) // count)  # very narrow: whatever fits
+    return size - size % 2  # even, so the half-block rows pair up
 
 
 class HalfBlocks:
     """A Rich renderable drawing an HxWx3 uint8 image at ``width`` cells (height/2 rows)."""
 
-    _cache: dict[tuple[int, int], tuple[np.ndarray, list[list[Segment]]]] = {}
-
     def __init__(self, image: np.ndarray, width: int) -> None:
         self.image = image
         self.width = width
+        self._lines: list[list[Segment]] | None = None
 
     def lines(self) -> list[list[Segment]]:
-        key = (id(self.image), self.width)
-        cached = HalfBlocks._cache.get(key)
-        if cached is not None and cached[0] is self.image:
-            return cached[1]
-        pixels = resize(self.image, self.width)
-        if pixels.shape[0] % 2:  # an odd last row gets a black bottom half
-            pixels = np.concatenate([pixels, np.zeros_like(pixels[:1])], axis=0)
-        rows: list[list[Segment]] = []
-        for y in range(0, pixels.shape[0], 2):
-            top, bottom = pixels[y], pixels[y + 1]
-            rows.append(
-                [
-                    Segment(UPPER_HALF, Style(color=_rgb(t), bgcolor=_rgb(b)))
-                    for t, b in zip(top, bottom, strict=True)
-                ]
-            )
-        if len(HalfBlocks._cache) > 512:
-            HalfBlocks._cache.clear()
-        HalfBlocks._cache[key] = (self.image, rows)  # keep the array alive so its id stays valid
-        return rows
+        """Rows of cells, computed once per renderable (keep the renderable to keep them)."""
+        if self._lines is None:
+            self._lines = image_lines(self.image, self.width)
+        return self._lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for row in self.lines():
@@ -150,5 +141,23 @@ class HalfBlocks:
         return Measurement(self.width, self.width)
 
 
-def _rgb(rgb: np.ndarray) -> Color:
-    return Color.from_rgb(int(rgb[0]), int(rgb[1]), int(rgb[2]))
+def image_lines(image: np.ndarray, width: int) -> list[list[Segment]]:
+    """The image as rows of upper-half-block segments, ``width`` cells across."""
+    import numpy as np
+
+    pixels = resize(image, width)
+    if pixels.shape[0] % 2:  # an odd last row gets a black bottom half
+        pixels = np.concatenate([pixels, np.zeros_like(pixels[:1])], axis=0)
+    top, bottom = pixels[0::2].tolist(), pixels[1::2].tolist()
+    return [
+        [_cell(*t, *b) for t, b in zip(trow, brow, strict=True)]
+        for trow, brow in zip(top, bottom, strict=True)
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _cell(r: int, g: int, b: int, r2: int, g2: int, b2: int) -> Segment:
+    """One cell, shared by every image that has this colour pair (fewer objects to collect)."""
+    return Segment(
+        UPPER_HALF, Style(color=Color.from_rgb(r, g, b), bgcolor=Color.from_rgb(r2, g2, b2))
+    )

@@ -47,6 +47,8 @@ class AccuracyPlot(PlotextPlot):
         self.replot()
 
     def set_threshold(self, attack: str, budget: float | None) -> None:
+        if attack in self.thresholds and self.thresholds[attack] == budget:
+            return
         self.thresholds[attack] = budget
         self.replot()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
-from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,40 +21,65 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui import format as fmt
-from tui.widgets.halfblock import HalfBlocks, PreviewSet, fit_size
+from tui.widgets.halfblock import PreviewSet, fit_size, image_lines
 
 AXIS_LABEL = {"eps": "eps", "pixels": "pixels"}
+GAP = 2  # cells between images
+_CONSOLE = Console(width=200, color_system="truecolor")  # only for turning Text into segments
 
 
 class PreviewGrid:
-    """Three half-block images side by side, sized to the width Rich offers."""
+    """Three half-block images side by side with captions, sized to the width Rich offers.
 
-    def __init__(self, pset: PreviewSet, sample: int) -> None:
+    Frames are built from segments directly (no layout engine in between) and cached by
+    (sample, size) in ``cache``, so a repaint costs a dictionary lookup.
+    """
+
+    def __init__(self, pset: PreviewSet, sample: int, cache: dict | None = None) -> None:
         self.pset, self.sample = pset, sample
+        self.cache = {} if cache is None else cache
+
+    def frame(self, width: int) -> list[list[Segment]]:
+        p, i = self.pset, self.sample
+        native = p.original.shape[2]
+        size, spacing = fit_size(width, native=native), GAP
+        if 3 * size + 2 * GAP > width:  # tight: one-cell gaps buy a larger image
+            size, spacing = fit_size(width, gap=1, native=native), 1
+        key = (i, size)
+        if key not in self.cache:
+            ok = p.correct(i)
+            gap = [Segment(" " * spacing)]
+            images = [image_lines(a[i], size) for a in (p.original, p.adversarial, p.amplified)]
+            captions = [
+                Text("original", style="bold"),
+                Text("adversarial", style="bold"),
+                Text(f"difference x{p.gain[i]:.0f}", style="bold"),
+            ]
+            labels = [
+                Text(f"true {p.true_name(i)}", style="green"),
+                Text(f"pred {p.pred_name(i)}", style="bold green" if ok else "bold red"),
+                Text("still correct" if ok else "fooled", style="green" if ok else "red"),
+            ]
+
+            def text_row(texts: list[Text]) -> list[Segment]:
+                row: list[Segment] = []
+                for k, t in enumerate(texts):
+                    t = t.copy()
+                    t.truncate(size, overflow="ellipsis", pad=True)
+                    row += list(t.render(_CONSOLE)) + (gap if k < 2 else [])
+                return row
+
+            rows = [text_row(captions)]
+            for y in range(len(images[0])):
+                rows.append(images[0][y] + gap + images[1][y] + gap + images[2][y])
+            rows.append(text_row(labels))
+            self.cache[key] = rows
+        return self.cache[key]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        p, i = self.pset, self.sample
-        size = fit_size(options.max_width, native=p.original.shape[2])
-        grid = Table.grid(padding=(0, 2))
-        for _ in range(3):
-            grid.add_column(width=size, no_wrap=True, overflow="ellipsis")
-        ok = p.correct(i)
-        grid.add_row(
-            Text("original", style="bold"),
-            Text("adversarial", style="bold"),
-            Text(f"difference x{p.gain[i]:.0f}", style="bold"),
-        )
-        grid.add_row(
-            HalfBlocks(p.original[i], size),
-            HalfBlocks(p.adversarial[i], size),
-            HalfBlocks(p.amplified[i], size),
-        )
-        grid.add_row(
-            Text(f"true {p.true_name(i)}", style="green"),
-            Text(f"pred {p.pred_name(i)}", style="bold green" if ok else "bold red"),
-            Text("still correct" if ok else "fooled", style="green" if ok else "red"),
-        )
-        yield grid
+        for row in self.frame(options.max_width):
+            yield from row
+            yield Segment.line()
 
 
 class SamplePreview(Vertical, can_focus=True):
@@ -75,6 +100,8 @@ class SamplePreview(Vertical, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sets: list[PreviewSet] = []
+        self._frames: dict[int, dict] = {}  # per set index: (sample, size) -> frame
+        self._rows = -1
 
     def compose(self) -> ComposeResult:
         yield Static("Samples appear here as each budget finishes.", classes="preview-title")
@@ -88,6 +115,7 @@ class SamplePreview(Vertical, can_focus=True):
 
     def clear(self) -> None:
         self.sets = []
+        self._frames = {}
         self.index = 0
         self.sample = 0
         self._redraw()
@@ -139,7 +167,8 @@ class SamplePreview(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         p = self.current
-        self.query_one(".preview-title", Static).update(Text(self.title_text(), style="bold"))
+        title = Text(self.title_text(), style="bold")
+        self.query_one(".preview-title", Static).update(title, layout=False)
         grid = self.query_one(".preview-grid", Static)
         if p is None:
             grid.update("")
@@ -149,7 +178,10 @@ class SamplePreview(Vertical, can_focus=True):
             grid.update(Group(*self._captions(p)))
             return
         self._hide_pixels()
-        grid.update(PreviewGrid(p, self.sample))
+        frame = PreviewGrid(p, self.sample, self._frames.setdefault(self.index, {}))
+        rows = len(frame.frame(grid.content_size.width or self.app.size.width))
+        grid.update(frame, layout=rows != self._rows)  # same height: no layout pass needed
+        self._rows = rows
 
     def _captions(self, p: PreviewSet) -> list[Text]:
         true, pred, ok = self.labels()

@@ -1,15 +1,42 @@
-"""A job's progress on one line: a bar, done/total, units per second and the ETA."""
+"""A job's progress on one line: state, a bar, done/total, units per second and the ETA.
+
+Every part has a fixed width and redraws without a layout pass: progress ticks arrive up to
+ten times a second while a job runs, and a layout of the whole screen per tick would cost the
+keyboard its quick answers.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
+from rich.console import Group
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import Label, ProgressBar
+from textual.widget import Widget
+from textual.widgets import Label
 
 from tui import format as fmt
+
+
+class Meter(Widget):
+    """A bar and a percentage; ``fraction`` None means 'working, amount unknown'."""
+
+    fraction: reactive[float | None] = reactive(0.0, layout=False)
+
+    def render(self) -> RenderResult:
+        width = max(self.size.width - 5, 4)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=width)
+        grid.add_column(width=4, justify="right")
+        if self.fraction is None:
+            grid.add_row(ProgressBar(total=None, width=width, pulse=False), "")
+        else:
+            done = min(max(self.fraction, 0.0), 1.0)
+            grid.add_row(ProgressBar(total=1.0, completed=done, width=width), f"{done:.0%}")
+        return Group(grid)
 
 
 class JobStatus(Horizontal):
@@ -19,27 +46,31 @@ class JobStatus(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("idle", classes="job-state")
-        yield ProgressBar(total=1, show_eta=False, classes="job-bar")
+        yield Meter(classes="job-bar")
         yield Label("", classes="job-rate")
 
+    @property
+    def meter(self) -> Meter:
+        return self.query_one(Meter)
+
+    def _rate(self, text: str) -> None:
+        self.query_one(".job-rate", Label).update(text, layout=False)
+
     def watch_state(self, state: str) -> None:
-        self.query_one(".job-state", Label).update(state)
+        self.query_one(".job-state", Label).update(state, layout=False)
 
     def start(self, what: str) -> None:
         self.state = what
-        self.query_one(ProgressBar).update(total=None, progress=0)
-        self.query_one(".job-rate", Label).update("")
+        self.meter.fraction = None
+        self._rate("")
 
     def progress(self, msg: Any) -> None:
-        self.query_one(ProgressBar).update(total=max(msg.total, 1), progress=msg.done)
-        self.query_one(".job-rate", Label).update(
-            f"{msg.done}/{msg.total}  {fmt.rate(msg.rate, msg.unit)}  {fmt.eta(msg.eta)}"
-        )
+        self.meter.fraction = msg.done / msg.total if msg.total else 0.0
+        self._rate(f"{msg.done}/{msg.total}  {fmt.rate(msg.rate, msg.unit)}  {fmt.eta(msg.eta)}")
 
     def finish(self, state: str, seconds: float | None = None) -> None:
         self.state = state
-        bar = self.query_one(ProgressBar)
-        if bar.total is None:
-            bar.update(total=1, progress=0)
+        if self.meter.fraction is None:
+            self.meter.fraction = 0.0
         if seconds is not None:
-            self.query_one(".job-rate", Label).update(f"in {fmt.seconds(seconds)}")
+            self._rate(f"in {fmt.seconds(seconds)}")

@@ -55,7 +55,14 @@ class SweepForm(VerticalScroll):
         for name, label, placeholder, kind, default in FIELDS:
             with Horizontal(classes="form-row"):
                 yield Label(label, classes="form-label")
-                yield Input(default, placeholder=placeholder, type=kind, compact=True, id=name)
+                yield Input(
+                    default,
+                    placeholder=placeholder,
+                    type=kind,
+                    compact=True,
+                    valid_empty=True,
+                    id=name,
+                )
 
     # ------------------------------------------------------------------ engine defaults
 
