@@ -10,6 +10,7 @@ import argparse
 import math
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -103,23 +104,16 @@ def _fmt(v: float, spec: str = ".3f") -> str:
 
 def results_table(result: Any) -> Table:
     """The sweep's points as a Rich table, with each attack's plausibility threshold."""
-    table = Table(title=f"clean accuracy {result.clean_accuracy:.2%}", header_style="bold")
-    for col in (
-        "attack",
-        "budget",
-        "acc",
-        "success",
-        "iters",
-        "L-inf",
-        "L2",
-        "L0",
-        "PSNR",
-        "SSIM",
-        "s",
-    ):
-        table.add_column(col, justify="left" if col == "attack" else "right")
-    for p in result.points:
-        table.add_row(
+    table = Table(
+        title=f"clean accuracy {result.clean_accuracy:.2%}",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0, 0, 1),
+    )
+    header = ("attack", "budget", "acc", "success", "iters", "L-inf", "L2", "L0", "PSNR", "SSIM")
+    rows = [
+        (
             p.attack,
             f"{p.budget:g}" + (" px" if p.axis == "pixels" else ""),
             f"{p.accuracy:.3f}",
@@ -132,6 +126,15 @@ def results_table(result: Any) -> Table:
             f"{p.ssim:.3f}",
             f"{p.seconds:.1f}",
         )
+        for p in result.points
+    ]
+    for i, col in enumerate((*header, "s")):
+        # never ellipsised: each column is as wide as its widest cell (about 75 columns in all)
+        width = max([len(col)] + [len(row[i]) for row in rows])
+        justify = "left" if col == "attack" else "right"
+        table.add_column(col, justify=justify, no_wrap=True, min_width=width)
+    for row in rows:
+        table.add_row(*row)
     bar = result.config.ssim_bar
     notes = [f"{a}: {'none' if t is None else f'{t:g}'}" for a, t in result.thresholds().items()]
     table.caption = f"plausibility threshold (mean SSIM >= {bar}): " + ", ".join(notes)

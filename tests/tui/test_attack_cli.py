@@ -14,6 +14,7 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "2 px" in captured.err  # the table says which budgets are pixel counts
+    assert "…" not in captured.err  # no number is cut short at 80 columns
     run = Path(captured.out.strip().splitlines()[-1])
     config = json.loads((run / "config.json").read_text())
     assert config["target"] == "random"
