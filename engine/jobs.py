@@ -106,6 +106,40 @@ class CancelToken:
             raise Cancelled
 
 
+class PauseToken:
+    """Thread-safe pause switch: a job calls :meth:`wait` between batches and blocks while paused.
+
+    ``wait`` wakes up on resume or on cancel (it raises :class:`Cancelled` then), so a paused job
+    can always be cancelled and the app can always quit.
+    """
+
+    def __init__(self) -> None:
+        self._running = threading.Event()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait(self, cancel: CancelToken | None = None, poll: float = 0.1) -> float:
+        """Block while paused; return the seconds spent waiting (so rates can exclude them)."""
+        if self._running.is_set():
+            return 0.0
+        start = time.perf_counter()
+        while not self._running.wait(poll):
+            if cancel is not None:
+                cancel.check()
+        if cancel is not None:
+            cancel.check()
+        return time.perf_counter() - start
+
+
 # --------------------------------------------------------------------------- rate meter
 
 

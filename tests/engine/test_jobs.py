@@ -41,3 +41,24 @@ def test_seed_gives_the_same_numbers():
     a = torch.rand(3)
     seed_everything(3)
     assert torch.equal(a, torch.rand(3))
+
+
+def test_pause_token_blocks_until_resumed_and_cancel_wakes_it():
+    import threading
+
+    from engine.jobs import CancelToken, Cancelled, PauseToken
+
+    pause, cancel = PauseToken(), CancelToken()
+    assert pause.wait(cancel) == 0.0
+    pause.pause()
+    assert pause.paused
+    threading.Timer(0.2, pause.resume).start()
+    assert pause.wait(cancel) >= 0.15
+    pause.pause()
+    threading.Timer(0.2, cancel.cancel).start()
+    try:
+        pause.wait(cancel)
+    except Cancelled:
+        pass
+    else:
+        raise AssertionError("a cancelled pause must raise Cancelled")
