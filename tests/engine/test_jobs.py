@@ -46,7 +46,7 @@ def test_seed_gives_the_same_numbers():
 def test_pause_token_blocks_until_resumed_and_cancel_wakes_it():
     import threading
 
-    from engine.jobs import CancelToken, Cancelled, PauseToken
+    from engine.jobs import Cancelled, CancelToken, PauseToken
 
     pause, cancel = PauseToken(), CancelToken()
     assert pause.wait(cancel) == 0.0
