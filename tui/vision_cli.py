@@ -12,6 +12,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from tui.console import ConsoleEvents, console
@@ -102,12 +103,18 @@ def _fmt(v: float, spec: str = ".3f") -> str:
     return format(v, spec)
 
 
+def measure_width(console: Console, renderable: Any) -> int:
+    """The columns ``renderable`` needs to print without wrapping or cropping."""
+    return Measurement.get(console, console.options.update(width=10_000), renderable).maximum
+
+
 def results_table(result: Any) -> Table:
     """The sweep's points as a Rich table, with each attack's plausibility threshold."""
     table = Table(
         title=f"clean accuracy {result.clean_accuracy:.2%}",
         header_style="bold",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
         pad_edge=False,
         padding=(0, 0, 0, 1),
     )
@@ -177,7 +184,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             cancel.cancel()
             raise
-    console.print(results_table(result))
+    table = results_table(result)
+    # a pipe or a log file gets the whole table, never one cropped to 80 columns
+    if console.is_terminal:
+        console.print(table)
+    else:
+        Console(stderr=True, width=max(console.width, measure_width(console, table))).print(table)
     console.print(f"run folder: {result.run_dir}")
     print(result.run_dir)
     return 0

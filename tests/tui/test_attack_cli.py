@@ -15,10 +15,13 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "2 px" in captured.err  # the table says which budgets are pixel counts
     assert "…" not in captured.err  # no number is cut short at 80 columns
+    table = [line.split() for line in captured.err.splitlines() if line.startswith("pgd")]
     run = Path(captured.out.strip().splitlines()[-1])
     config = json.loads((run / "config.json").read_text())
     assert config["target"] == "random"
     rows = json.loads((run / "points.json").read_text())
+    # no column cropped away: the last one (seconds) is printed whole for every row
+    assert [line[-1] for line in table] == [f"{r['seconds']:.1f}" for r in rows]
     assert [(r["attack"], r["axis"], r["budget"]) for r in rows] == [
         ("pgd", "eps", 0.0),
         ("pgd", "eps", 8 / 255),
