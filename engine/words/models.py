@@ -1,0 +1,356 @@
+"""The softmax word models: the seed's ``classic`` SkipGram, its ``cbow`` twin, and their trainer.
+
+``classic`` (the seed's Part 2 SkipGram, Mikolov et al. 2013, "Efficient Estimation of Word
+Representations in Vector Space", https://arxiv.org/abs/1301.3781, with a hidden layer) maps a
+centre word to ``2c`` distributions over the vocabulary, one per context position:
+``embedding(V, dim) -> Linear(dim, hidden) -> ReLU -> Linear(hidden, 2c*V)``, one log-softmax
+per position. (The seed's code applied a single log-softmax over all ``2c*V`` outputs and then
+reshaped; here each position is its own distribution, as the task describes.) The loss of one
+example is the NLL averaged over its ``2c`` positions; a batch's loss is the mean over its
+examples, so a mini-batch gradient is exactly the mean of the per-example gradients.
+
+``cbow`` is the matching continuous bag of words: the mean of the ``2c`` context embeddings goes
+through the same head to one softmax over the vocabulary that predicts the centre word. The seed
+says SkipGram "is much more difficult to train than the CBoW"; training both side by side shows
+it (``bench/classic_seed.py``).
+
+Training examples are every position with a full window (``c`` words on each side), the
+seed's data. The epoch metric is the seed's accuracy: for ``classic`` the top word of each
+position (``2c`` predictions) is matched against the true context words as multisets; for
+``cbow`` it is top-1 accuracy on the centre word. Both are computed batched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.errors import UsageError
+
+MODELS = ("classic", "cbow")
+OPTIMIZERS = ("adam", "sgd")
+
+# Elements of the [B, 2c, V] logit block one evaluation chunk may hold (~64 MB in float32).
+_EVAL_ELEMENTS = 16_000_000
+
+
+class ClassicSkipGram(nn.Module):
+    """The seed's SkipGram: a centre word -> ``2c`` distributions over the vocabulary.
+
+    ``forward(centres[B]) -> log_probs[B, 2c, V]`` (one log-softmax per context position).
+    """
+
+    def __init__(self, vocab_size: int, dim: int, context_size: int, hidden: int = 512) -> None:
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.context_size = context_size
+        self.positions = 2 * context_size
+        self.embeddings = nn.Embedding(vocab_size, dim)
+        self.linear1 = nn.Linear(dim, hidden)
+        self.linear2 = nn.Linear(hidden, self.positions * vocab_size)
+
+    def logits(self, centres: torch.Tensor) -> torch.Tensor:
+        """Unnormalised scores ``[B, 2c, V]`` of the context words of each centre word."""
+        h = F.relu(self.linear1(self.embeddings(centres)))
+        return self.linear2(h).view(-1, self.positions, self.vocab_size)
+
+    def forward(self, centres: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(self.logits(centres), dim=-1)
+
+    def loss(self, centres: torch.Tensor, contexts: torch.Tensor) -> torch.Tensor:
+        """Mean over examples of the NLL averaged over the 2c positions (``contexts[B, 2c]``)."""
+        logits = self.logits(centres)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size), contexts.reshape(-1))
+
+    @torch.no_grad()
+    def predict(self, centres: torch.Tensor) -> torch.Tensor:
+        """The top word of each context position: ``[B, 2c]`` ids."""
+        return self.logits(centres).argmax(dim=-1)
+
+    @torch.no_grad()
+    def context_scores(self, ids: torch.Tensor) -> torch.Tensor:
+        """``[n, V]`` log-probability that a context slot (any of the ``2c``) holds each word.
+
+        The union of the per-position predictions as a mixture: ``log mean_p P_p(w | centre)``.
+        It is a proper distribution over the vocabulary, so a softmax of it gives it back.
+        """
+        log_probs = self.forward(ids)
+        return torch.logsumexp(log_probs, dim=1) - math.log(self.positions)
+
+
+class CBOW(nn.Module):
+    """Continuous bag of words: mean of the ``2c`` context embeddings -> the centre word.
+
+    ``forward(contexts[B, 2c]) -> log_probs[B, V]``. Same head as :class:`ClassicSkipGram`
+    (Linear -> ReLU -> Linear) with a single softmax over the vocabulary.
+    """
+
+    def __init__(self, vocab_size: int, dim: int, context_size: int, hidden: int = 512) -> None:
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.context_size = context_size
+        self.positions = 2 * context_size
+        self.embeddings = nn.Embedding(vocab_size, dim)
+        self.linear1 = nn.Linear(dim, hidden)
+        self.linear2 = nn.Linear(hidden, vocab_size)
+
+    def head(self, mean: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, V]`` from a context mean ``[B, dim]``."""
+        return self.linear2(F.relu(self.linear1(mean)))
+
+    def logits(self, contexts: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embeddings(contexts).mean(dim=1))
+
+    def forward(self, contexts: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(self.logits(contexts), dim=-1)
+
+    def loss(self, centres: torch.Tensor, contexts: torch.Tensor) -> torch.Tensor:
+        """Mean over examples of the NLL of the centre word given its context."""
+        return F.cross_entropy(self.logits(contexts), centres)
+
+    @torch.no_grad()
+    def predict(self, contexts: torch.Tensor) -> torch.Tensor:
+        """The top centre word for each context: ``[B]`` ids."""
+        return self.logits(contexts).argmax(dim=-1)
+
+    @torch.no_grad()
+    def context_scores(self, ids: torch.Tensor) -> torch.Tensor:
+        """``[n, V]`` log-probabilities of words seen next to each word.
+
+        CBOW has no context predictor of its own, so the word alone is fed as the context mean
+        (a window made of that one word): the head then scores the words that are centred on
+        such a window, i.e. the words that occur around it. It is the model's own answer to
+        "what goes with this word", not an extra trained part.
+        """
+        return F.log_softmax(self.head(self.embeddings(ids)), dim=-1)
+
+
+def multiset_hits(predicted: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per row, the size of the multiset intersection of ``predicted`` and ``targets`` ``[B, K]``.
+
+    The seed's check (each true word found among the predictions counts once and removes that
+    prediction), vectorised: the ``r``-th occurrence of a target value is matched iff that value
+    is predicted more than ``r`` times, which sums to ``min(count_true, count_pred)`` per value.
+    """
+    k = targets.shape[1]
+    same = targets[:, :, None] == targets[:, None, :]  # [B, K, K]
+    earlier = torch.ones(k, k, dtype=torch.bool, device=targets.device).tril(-1)
+    rank = (same & earlier).sum(dim=2)  # how many earlier positions hold the same word
+    found = (targets[:, :, None] == predicted[:, None, :]).sum(dim=2)
+    return (found > rank).sum(dim=1)
+
+
+def windows(ids: np.ndarray, context_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(centres[N], contexts[N, 2c])`` for every position with ``c`` words on both sides."""
+    c = context_size
+    w = np.lib.stride_tricks.sliding_window_view(np.asarray(ids), 2 * c + 1)
+    return w[:, c].copy(), np.concatenate([w[:, :c], w[:, c + 1 :]], axis=1)
+
+
+def _to_cpu(obj):
+    """A deep copy of a nested state with every tensor cloned to the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def _build(name: str, vocab_size: int, dim: int, context_size: int, hidden: int) -> nn.Module:
+    cls = ClassicSkipGram if name == "classic" else CBOW
+    return cls(vocab_size, dim, context_size, hidden)
+
+
+class SoftmaxTrainer:
+    """Trains ``classic`` or ``cbow`` on an id array with shuffled mini-batches.
+
+    Adam (default) or SGD. Randomness (initial weights, shuffles) comes only from ``generator``,
+    so a run is reproducible and :meth:`state_dict` / :meth:`load_state_dict` continue a run
+    exactly. Works on any torch device; ``generator`` is a CPU generator.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        vocab_size: int,
+        ids: np.ndarray,
+        *,
+        dim: int,
+        context_size: int,
+        hidden: int,
+        lr: float,
+        batch: int,
+        device: torch.device | str,
+        generator: torch.Generator,
+        optimizer: str = "adam",
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        if model_name not in MODELS:
+            raise UsageError(f"unknown model {model_name!r}; choose one of {', '.join(MODELS)}")
+        if optimizer not in OPTIMIZERS:
+            raise UsageError(f"unknown optimizer {optimizer!r}; choose adam or sgd")
+        for label, value in (
+            ("dim", dim),
+            ("context size", context_size),
+            ("hidden", hidden),
+            ("batch", batch),
+            ("vocabulary size", vocab_size),
+        ):
+            if value < 1:
+                raise UsageError(f"{label} must be at least 1, got {value}")
+        if not lr > 0:
+            raise UsageError(f"learning rate must be positive, got {lr}")
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or len(ids) < 2 * context_size + 1:
+            raise UsageError(
+                f"the corpus has {ids.size} words; context size {context_size} needs at least "
+                f"{2 * context_size + 1}"
+            )
+        if ids.min() < 0 or ids.max() >= vocab_size:
+            raise UsageError(f"word ids must lie in 0..{vocab_size - 1}")
+        self.model_name = model_name
+        self.vocab_size = vocab_size
+        self.dim, self.context_size, self.hidden = dim, context_size, hidden
+        self.lr, self.batch, self.optimizer_name = lr, batch, optimizer
+        self.device = torch.device(device)
+        self.generator = generator
+        self.epoch = 0
+
+        centres, contexts = windows(ids, context_size)
+        self.centres = torch.as_tensor(centres, dtype=torch.long).to(self.device)
+        self.contexts = torch.as_tensor(contexts, dtype=torch.long).to(self.device)
+        self.words_per_epoch = int(self.centres.shape[0])
+
+        # Initial weights drawn from ``generator`` only (the global RNG is left untouched).
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = _build(model_name, vocab_size, dim, context_size, hidden)
+        self.model = model.to(device=self.device, dtype=dtype)
+        if optimizer == "adam":
+            self.optimizer: torch.optim.Optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
+        else:
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    # ------------------------------------------------------------------ training
+
+    def step(self, rows: torch.Tensor) -> float:
+        """One optimizer step on the examples ``rows``; returns the batch's mean loss."""
+        self.model.train()
+        loss = self.model.loss(self.centres[rows], self.contexts[rows])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def train_epoch(self, on_batch: Callable[[int, float], None]) -> dict[str, float]:
+        """One shuffled pass; ``on_batch(words, loss)`` after every step (may raise Cancelled)."""
+        order = torch.randperm(self.words_per_epoch, generator=self.generator).to(self.device)
+        total = 0.0
+        for start in range(0, self.words_per_epoch, self.batch):
+            rows = order[start : start + self.batch]
+            loss = self.step(rows)
+            total += loss * rows.shape[0]
+            on_batch(int(rows.shape[0]), loss)
+        self.epoch += 1
+        return {"loss": total / self.words_per_epoch, "accuracy": self.accuracy()}
+
+    @torch.no_grad()
+    def accuracy(self) -> float:
+        """The seed's accuracy over every training example (see the module docstring)."""
+        self.model.eval()
+        n = self.words_per_epoch
+        per_row = 2 * self.context_size * self.vocab_size if self.model_name == "classic" else 1
+        chunk = max(1, _EVAL_ELEMENTS // max(per_row, self.vocab_size))
+        hits = torch.zeros((), dtype=torch.long, device=self.device)
+        for start in range(0, n, chunk):
+            centres = self.centres[start : start + chunk]
+            contexts = self.contexts[start : start + chunk]
+            if self.model_name == "classic":
+                hits += multiset_hits(self.model.predict(centres), contexts).sum()
+            else:
+                hits += (self.model.predict(contexts) == centres).sum()
+        denom = n * (2 * self.context_size if self.model_name == "classic" else 1)
+        return int(hits) / denom
+
+    # ------------------------------------------------------------------ queries
+
+    def cpu_model(self) -> nn.Module:
+        """A float32 CPU copy of the model in eval mode (safe to use while training goes on)."""
+        copy = _build(self.model_name, self.vocab_size, self.dim, self.context_size, self.hidden)
+        copy.load_state_dict(
+            {k: v.detach().to("cpu", torch.float32) for k, v in self.model.state_dict().items()}
+        )
+        return copy.eval()
+
+    def predict_context(self, ids: torch.Tensor) -> torch.Tensor:
+        """``classic``: the ``2c`` top words per centre id ``[n, 2c]``; ``cbow``: ``[n, 1]``."""
+        model = self.model
+        ids = torch.as_tensor(ids, dtype=torch.long, device=self.device)
+        model.eval()
+        with torch.no_grad():
+            if self.model_name == "classic":
+                return model.predict(ids)
+            return model.context_scores(ids).argmax(dim=-1, keepdim=True)
+
+    def embeddings(self, words: list[str]):
+        """An :class:`~engine.words.query.Embeddings` copy with this model's context predictor."""
+        from engine.words.query import Embeddings
+
+        if len(words) != self.vocab_size:
+            raise UsageError(f"{len(words)} words given for a vocabulary of {self.vocab_size}")
+        model = self.cpu_model()
+
+        def context_fn(ids: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return model.context_scores(torch.as_tensor(ids, dtype=torch.long))
+
+        return Embeddings(
+            list(words),
+            model.embeddings.weight.detach().clone(),
+            context_fn=context_fn,
+            name=self.model_name,
+        )
+
+    # ------------------------------------------------------------------ state
+
+    def _meta(self) -> dict:
+        return {
+            "model_name": self.model_name,
+            "vocab_size": self.vocab_size,
+            "dim": self.dim,
+            "context_size": self.context_size,
+            "hidden": self.hidden,
+            "optimizer": self.optimizer_name,
+            "words_per_epoch": self.words_per_epoch,
+        }
+
+    def state_dict(self) -> dict:
+        """Weights, optimizer state, generator state and epoch (``weights_only`` loadable)."""
+        return {
+            **self._meta(),
+            "lr": self.lr,
+            "batch": self.batch,
+            "epoch": self.epoch,
+            "model": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
+            "optim": _to_cpu(self.optimizer.state_dict()),
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue exactly where ``state`` left off; a different model shape is a UsageError."""
+        mine = self._meta()
+        for key, value in mine.items():
+            if key in state and state[key] != value:
+                raise UsageError(f"checkpoint has {key} {state[key]!r}, this run has {value!r}")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optim"])
+        self.generator.set_state(state["generator"])
+        self.epoch = int(state.get("epoch", 0))
