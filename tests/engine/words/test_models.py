@@ -214,3 +214,10 @@ def test_on_batch_sees_every_word_and_cancellation_propagates() -> None:
 def test_bad_arguments_are_usage_errors(name, ids, kw, message) -> None:
     with pytest.raises(UsageError, match=message):
         make(name, ids, **kw)
+
+
+def test_eval_examples_caps_the_accuracy_pass_to_evenly_spaced_examples() -> None:
+    trainer = make("classic", eval_examples=10)
+    assert trainer.eval_rows is not None and len(trainer.eval_rows) == 10
+    assert trainer.eval_rows[0] == 0 and trainer.eval_rows[-1] == trainer.words_per_epoch - 1
+    assert round(trainer.accuracy() * 40) == trainer.accuracy() * 40  # k hits of 10 x 2c
