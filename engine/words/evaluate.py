@@ -46,6 +46,8 @@ class AnalogyScore:
     total: int  # questions answered (all words in the restricted vocabulary)
     skipped: int  # questions with a word outside it
     sections: dict[str, SectionScore] = field(default_factory=dict)
+    semantic_total: int = 0
+    syntactic_total: int = 0
 
     def summary(self) -> str:
         return (
@@ -186,6 +188,8 @@ def evaluate_analogies(
         total=total.total,
         skipped=skipped,
         sections=scores,
+        semantic_total=group(False).total,
+        syntactic_total=group(True).total,
     )
 
 

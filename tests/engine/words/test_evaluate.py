@@ -58,6 +58,7 @@ def test_analogies_hand_computed(toy: Embeddings, tmp_path: Path) -> None:
     assert score.sections["family"].correct == 1 and score.sections["family"].total == 2
     assert score.sections["gram1-gender"].accuracy == 1.0
     assert "66.7%" in score.summary()
+    assert (score.semantic_total, score.syntactic_total) == (2, 1)
     # only man, woman, king, queen: the boy/girl question is skipped too
     small = evaluate_analogies(toy, tmp_path / "q.txt", restrict_vocab=4)
     assert (small.correct, small.total, small.skipped) == (2, 2, 2)
@@ -104,6 +105,7 @@ def test_analogies_agree_with_gensim(tmp_path: Path) -> None:
         assert ours.correct == len(total["correct"])
         assert ours.total == len(total["correct"]) + len(total["incorrect"])
         assert ours.overall == pytest.approx(overall)
+        assert ours.semantic_total + ours.syntactic_total == ours.total
         assert 0.05 < ours.overall < 0.95  # the comparison is not trivial
         for sec in sections[:-1]:
             mine = ours.sections[sec["section"]]
