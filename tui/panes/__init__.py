@@ -31,6 +31,6 @@ class PaneSpec:
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("attack-lab", "Attack lab", "tui.panes.attack_lab:AttackLab"),
-    PaneSpec("embeddings", "Embeddings", coming="Train SkipGram, CBOW and SGNS with live loss."),
-    PaneSpec("words", "Words", coming="Query trained word vectors: neighbours, analogies."),
+    PaneSpec("embeddings", "Embeddings", "tui.panes.embeddings:EmbeddingsPane"),
+    PaneSpec("words", "Words", "tui.panes.words:WordsPane"),
 )

@@ -1,0 +1,335 @@
+"""The Embeddings pane: train classic SkipGram, CBOW or SGNS and watch loss and metrics live.
+
+The form on the left sets up a ``WordsConfig``; ctrl+r starts a ``WordsJob`` in a thread
+worker whose events come back through a :class:`Bridge`: progress (words/s, ETA) to the status
+line, ``Metric("loss")`` to the loss plot, ``EpochEnd`` metrics to the epoch plot, lines and
+errors to the log. Every run keeps its curves, labelled by model, so training classic and then
+cbow shows both on the same plots (the seed's comparison). While a run trains, the Words
+console answers from its snapshots; when it ends, from its final vectors. ctrl+s exports the
+run: word2vec text and TensorBoard projector TSV.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+
+from engine.errors import EngineError
+from tui import format as fmt
+from tui import messages as m
+from tui.bridge import Bridge, run_job
+from tui.widgets.curves import CurvePlot
+from tui.widgets.log import LogPane
+from tui.widgets.status import JobStatus
+from tui.widgets.words_form import MODELS, WordsForm
+
+
+@dataclass
+class Run:
+    """One training run: its label on the plots, config, epochs so far and the result."""
+
+    label: str
+    config: Any
+    job: Any = None
+    started: Any = None  # TrainingStarted
+    epochs: list[Any] = field(default_factory=list)  # EpochEnd events
+    result: Any = None  # WordsResult
+    run_dir: str | None = None
+    failed: bool = False
+
+
+class EmbeddingsPane(Horizontal):
+    """Train word embeddings and compare models on live loss and metric curves."""
+
+    HELP_TITLE = "Embeddings"
+    HELP = "Set up a training run on the left, train, watch the curves; runs stay for comparison."
+    BINDINGS = [
+        Binding("ctrl+r", "train", "Train"),
+        Binding("ctrl+o", "pause", "Pause/resume"),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save vectors"),
+        Binding("ctrl+b", "toggle_form", "Form"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runs: list[Run] = []
+        self.token: Any = None  # the running job's CancelToken
+        self.pause_token: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield WordsForm(id="words-form")
+        with VerticalScroll(id="emb-main"):
+            yield JobStatus(id="train-status")
+            with Horizontal(id="emb-plots"):
+                yield CurvePlot(
+                    "loss", "step", empty="ctrl+r trains", id="loss-plot", classes="curve-plot"
+                )
+                yield CurvePlot(
+                    "epoch metrics",
+                    "epoch",
+                    empty="accuracy, wordsim, analogies",
+                    id="metric-plot",
+                    classes="curve-plot",
+                )
+            yield LogPane(id="emb-log")
+
+    # ------------------------------------------------------------------ named parts
+
+    @property
+    def form(self) -> WordsForm:
+        return self.query_one(WordsForm)
+
+    @property
+    def status(self) -> JobStatus:
+        return self.query_one("#train-status", JobStatus)
+
+    @property
+    def loss_plot(self) -> CurvePlot:
+        return self.query_one("#loss-plot", CurvePlot)
+
+    @property
+    def metric_plot(self) -> CurvePlot:
+        return self.query_one("#metric-plot", CurvePlot)
+
+    @property
+    def log_pane(self) -> LogPane:
+        return self.query_one("#emb-log", LogPane)
+
+    @property
+    def running(self) -> bool:
+        return self.token is not None
+
+    @property
+    def current(self) -> Run | None:
+        return self.runs[-1] if self.runs else None
+
+    def on_show(self) -> None:
+        """Coming to this tab: focus the model choice (keys reach the pane, ? still helps)."""
+        focused = self.app.focused
+        if focused is None or self not in focused.ancestors:
+            self.form.query_one("#model").focus()
+
+    # ------------------------------------------------------------------ engine loading
+
+    @staticmethod
+    def load_engine() -> dict[str, dict[str, Any]]:
+        """Runs on the engine-loading thread: each model's default hyper-parameters."""
+        from dataclasses import asdict
+
+        try:
+            from engine.words.train import defaults_for
+        except ImportError:  # an install without the words engine: the form stays empty
+            return {}
+        return {model: asdict(defaults_for(model)) for model in MODELS}
+
+    def engine_ready(self, defaults: dict[str, dict[str, Any]]) -> None:
+        self.form.engine_ready(defaults)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_train(self) -> None:
+        if self.running:
+            self.notify("a model is training; esc cancels it", severity="warning")
+            return
+        if getattr(self.app, "engine_device", None) is None:
+            self.notify("the engine is still loading; ctrl+r again in a moment", severity="warning")
+            return
+        try:
+            values = self.form.values()
+        except EngineError as exc:
+            self.show_error(exc.title, str(exc))
+            return
+        from engine.jobs import CancelToken, PauseToken  # torch-free
+
+        label = self._label(values["model"])
+        run = Run(label, None)
+        self.runs.append(run)
+        self.loss_plot.start(label)
+        self.status.start("starting")
+        self.log_pane.add(f"{label}: training on {values['corpus']}")
+        self.token, self.pause_token = CancelToken(), PauseToken()
+        self.app.cancel_tokens.add(self.token)
+        self._train(run, values, self.token, self.pause_token)
+
+    def _label(self, model: str) -> str:
+        n = sum(1 for r in self.runs if r.label.split(" ")[0] == model)
+        return model if n == 0 else f"{model} #{n + 1}"
+
+    def action_pause(self) -> None:
+        if not self.running or self.pause_token is None:
+            self.notify("no model is training")
+            return
+        if self.pause_token.paused:
+            self.pause_token.resume()
+            self.status.state = "running"
+            self.log_pane.add("resumed")
+        else:
+            self.pause_token.pause()
+            self.status.state = "paused"
+            self.log_pane.add("paused: ctrl+o resumes, esc cancels")
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            self.notify("no model is training")
+            return
+        self.token.cancel()
+        self.status.state = "cancelling"
+        self.log_pane.add("cancelling: training stops after the current batch", "warning")
+
+    def action_save(self) -> None:
+        run = self.current
+        if run is None or (run.result is None and run.job is None):
+            self.notify("nothing to save yet; ctrl+r trains a model", severity="warning")
+            return
+        self._export(run)
+
+    def action_toggle_form(self) -> None:
+        self.form.display = not self.form.display
+
+    # ------------------------------------------------------------------ workers
+
+    @work(thread=True, group="job", exit_on_error=False)
+    def _train(self, run: Run, values: dict[str, Any], token: Any, pause: Any) -> None:
+        from engine.words.train import WordsConfig, WordsJob
+
+        def job(emit: Any) -> Any:
+            config = WordsConfig(device=self.app.device_name, **values)
+            run.config = config
+            run.job = WordsJob(config)
+            return run.job.run(emit, token, pause)
+
+        run_job(Bridge(self, "words"), job)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, run: Run) -> None:
+        """Write word2vec text and projector TSV next to the run (or a fresh folder)."""
+
+        def export(emit: Any) -> str:
+            from pathlib import Path
+
+            from engine.runs import runs_root
+            from engine.words.formats import save_projector, save_word2vec
+
+            if run.result is not None:
+                emb = run.result.embeddings
+            else:  # still training: the weights as they are now
+                emb = run.job.snapshot()
+            if run.run_dir:
+                folder = Path(run.run_dir) / "export"
+            else:
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                folder = runs_root() / "words" / f"{stamp}-{run.label.replace(' #', '-')}-export"
+            folder.mkdir(parents=True, exist_ok=True)
+            w2v = save_word2vec(emb, folder / "vectors.txt")
+            save_projector(emb, folder)
+            return str(Path(w2v).parent)
+
+        run_job(Bridge(self, "export"), export)
+
+    def _release(self) -> None:
+        if self.token is not None:
+            self.app.cancel_tokens.discard(self.token)
+        self.token = self.pause_token = None
+
+    # ------------------------------------------------------------------ engine messages
+
+    def on_job_progress(self, msg: m.JobProgress) -> None:
+        if msg.job != "words":
+            return
+        if self.status.state in ("starting", "loading"):
+            self.status.state = "running"
+        self.status.progress(msg)
+
+    def on_job_log(self, msg: m.JobLog) -> None:
+        self.log_pane.add(msg.message, msg.level)
+
+    def on_job_metric(self, msg: m.JobMetric) -> None:
+        run = self.current
+        if run is None or msg.job != "words":
+            return
+        if msg.name == "loss":
+            self.loss_plot.add(run.label, msg.step, msg.value)
+
+    def on_job_event(self, msg: m.JobEvent) -> None:
+        run = self.current
+        event = msg.event
+        kind = type(event).__name__
+        if run is None:
+            return
+        if kind == "TrainingStarted":
+            run.started = event
+            self.status.state = "running"
+            self.log_pane.add(
+                f"{run.label}: {event.vocab_size:,} words in the vocabulary, "
+                f"{event.total_words:,} per epoch, {event.epochs} epoch(s) on {event.device}"
+            )
+            self._answer_from(run, live=True)
+        elif kind == "EpochEnd":
+            run.epochs.append(event)
+            for name, value in event.metrics.items():
+                if name != "loss":
+                    self.metric_plot.add(f"{run.label} {name}", event.epoch, value)
+            shown = "  ".join(f"{k} {fmt.number(v)}" for k, v in event.metrics.items())
+            self.log_pane.add(
+                f"{run.label} epoch {event.epoch}: loss {fmt.number(event.loss)}  {shown}  "
+                f"({fmt.rate(event.words_per_s, 'words')}, {fmt.seconds(event.seconds)})"
+            )
+
+    def on_job_finished(self, msg: m.JobFinished) -> None:
+        if msg.job == "export":
+            self.log_pane.add(f"saved word2vec text and projector TSV in {msg.result}")
+            self.notify(f"word2vec + projector TSV in {msg.result}", title="Saved")
+            return
+        if msg.job != "words":
+            return
+        self._release()
+        run = self.current
+        if run is None:
+            return
+        run.result, run.run_dir = msg.result, msg.run_dir
+        n = len(run.epochs)
+        if msg.cancelled:
+            self.status.finish("cancelled", msg.seconds)
+            self.notify(f"{run.label}: cancelled after {n} epoch(s)", severity="warning")
+        else:
+            self.status.finish("done", msg.seconds)
+            self.notify(f"{run.label}: trained, {n} epoch(s); the Words tab (F4) queries it")
+        self.log_pane.add(f"run folder: {fmt.run_dir(msg.run_dir)}")
+        if msg.result is not None:
+            self._answer_from(run, live=False)
+
+    def on_job_failed(self, msg: m.JobFailed) -> None:
+        if msg.job == "export":
+            self.show_error("Save failed", msg.message)
+            return
+        if msg.job != "words":
+            return
+        self._release()
+        if self.current is not None:
+            self.current.failed = True
+        self.status.finish("failed")
+        self.show_error(msg.title, msg.message)
+
+    def _answer_from(self, run: Run, live: bool) -> None:
+        """Point the Words console at this run: its snapshots now, its final vectors later."""
+        from tui.panes.words import ModelSource, WordsPane
+
+        if live:
+            source = ModelSource(f"{run.label} (training)", run.job.snapshot, True, run.config)
+        else:
+            emb = run.result.embeddings
+            source = ModelSource(run.label, lambda: emb, False, run.config)
+        for pane in self.app.query(WordsPane):
+            pane.use(source)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Every error lands in the log and in a notification; the app carries on."""
+        self.log_pane.add(f"{title}: {message}", "error")
+        self.notify(message, title=title, severity="error", timeout=8)
