@@ -114,7 +114,9 @@ class Embeddings:
         return len(self.words)
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and normalize_word(word) in self.index
+        return isinstance(word, str) and (
+            normalize_word(word) in self.index or word.strip() in self.index
+        )
 
     def __repr__(self) -> str:
         return f"Embeddings({self.name or 'unnamed'}: {len(self)} words x {self.dim})"
@@ -132,10 +134,12 @@ class Embeddings:
     def id(self, word: str) -> int:
         """The row of ``word``; raises :class:`UnknownWord` with suggestions."""
         key = normalize_word(word)
-        try:
-            return self.index[key]
-        except KeyError:
-            raise UnknownWord(key, self.suggest(key, 3)) from None
+        found = self.index.get(key)
+        if found is None:  # vectors from elsewhere may keep capitals ("Paris")
+            found = self.index.get(word.strip())
+        if found is None:
+            raise UnknownWord(key, self.suggest(key, 3))
+        return found
 
     def ids(self, words: Iterable[str]) -> list[int]:
         return [self.id(w) for w in words]

@@ -131,3 +131,10 @@ def test_suggest_is_fast_on_a_large_vocabulary() -> None:
     for w in ("lyon", "peopel", "xqzt", "beautifull"):
         emb.suggest(w)
     assert (time.perf_counter() - start) / 4 < 0.25
+
+
+def test_capitalised_vocabularies_still_answer() -> None:
+    emb = Embeddings(["Paris", "france", "the"], torch.eye(3))
+    assert emb.id("Paris") == 0 and "Paris" in emb and emb.id("FRANCE") == 1
+    with pytest.raises(UnknownWord):
+        emb.id("paris")
