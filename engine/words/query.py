@@ -216,25 +216,6 @@ class Embeddings:
         u = self.unit
         return self._top(u[ib] - u[ia] + u[ic], k, [[ia, ib, ic]])[0]
 
-    def analogy_batch(self, questions, k: int = 1, restrict: int | None = None):
-        """Ids ``[n, 3]`` (a, b, c) -> top-``k`` ids ``[n, k]`` among the first ``restrict`` words.
-
-        One matmul for all questions; inputs excluded. Used by the analogy evaluation.
-        """
-        import torch
-
-        q = torch.as_tensor(questions, dtype=torch.long).reshape(-1, 3)
-        unit = self.unit if restrict is None else self.unit[:restrict]
-        u = self.unit
-        query = u[q[:, 1]] - u[q[:, 0]] + u[q[:, 2]]
-        qn = query.norm(dim=1, keepdim=True)
-        query = query / torch.where(qn > 0, qn, torch.ones_like(qn))
-        scores = query @ unit.T
-        inside = q < unit.shape[0]
-        rows = torch.arange(q.shape[0])[:, None].expand_as(q)
-        scores[rows[inside], q[inside]] = float("-inf")
-        return scores.topk(min(k, unit.shape[0]), dim=1).indices
-
     def odd_one_out(self, words: list[str]) -> tuple[str, list[tuple[str, float]]]:
         """The word least similar to the mean of the unit vectors (gensim's ``doesnt_match``).
 
