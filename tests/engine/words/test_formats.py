@@ -121,3 +121,29 @@ def test_missing_paths_and_bad_targets(emb: Embeddings, tmp_path: Path) -> None:
     spaced = Embeddings(["new york", "b"], torch.ones(2, 2))
     with pytest.raises(UsageError, match="cannot be written"):
         save_word2vec(spaced, tmp_path / "s.txt")
+
+
+def test_load_any_reads_our_checkpoints(emb: Embeddings, tmp_path: Path) -> None:
+    checkpoint = pytest.importorskip("engine.words.checkpoint")
+    from engine.words.vocab import Vocab
+
+    out_vectors = emb.vectors.flip(0).contiguous()
+    path = checkpoint.save_checkpoint(
+        tmp_path / "checkpoint.pt",
+        config={"model": "sgns"},
+        vocab=Vocab(list(emb.words), np.arange(6, 0, -1, dtype=np.int64)),
+        trainer_state={"model": "sgns", "w_in": emb.vectors, "w_out": out_vectors, "epoch": 1},
+        epoch=1,
+        history=[],
+    )
+    loaded = load_any(path)
+    assert loaded.words == emb.words and torch.equal(loaded.vectors, emb.vectors)
+    best = loaded.context("lion", 1)[0]
+    scores = torch.sigmoid(out_vectors @ emb.vectors[1])
+    assert best[0] == emb.words[int(scores.argmax())]
+    assert load_any(tmp_path).words == emb.words  # the run folder prefers checkpoint.pt
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(UsageError) as info:
+        load_any(bad)
+    assert "\n" not in str(info.value)
