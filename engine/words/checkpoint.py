@@ -1,0 +1,118 @@
+"""Words checkpoints: config, vocabulary, trainer state and history in one ``.pt`` file.
+
+Everything stored is a tensor, number, string, list or dict, so ``torch.load(weights_only=True)``
+reads it and a checkpoint cannot run code when opened; anything else is refused with a
+one-line :class:`UsageError`. Writes are atomic (temporary file, then rename), so a crash or a
+cancel mid-write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.errors import UsageError
+from engine.words.vocab import Vocab
+
+FORMAT = "advtui-words/1"
+
+
+def _plain(value: Any) -> Any:
+    """Events and other dataclasses become dicts so ``weights_only`` loading accepts them."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    config: Any,
+    vocab: Vocab,
+    trainer_state: dict,
+    epoch: int,
+    history: list,
+) -> Path:
+    """Write the checkpoint atomically; ``epoch`` is the number of finished epochs."""
+    target = Path(path)
+    payload = {
+        "format": FORMAT,
+        "config": _plain(config),
+        "words": list(vocab.words),
+        "counts": torch.from_numpy(vocab.counts.copy()),
+        "trainer": trainer_state,
+        "epoch": int(epoch),
+        "history": _plain(history),
+    }
+    tmp = target.with_name(target.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(target)
+    return target
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict:
+    """The checkpoint's payload; anything that is not a safe words checkpoint is a UsageError."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise UsageError(f"checkpoint {p} not found")
+    try:
+        payload = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle errors, truncated zip, unsafe globals
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(
+            f"{p} is not a safe words checkpoint (refused by weights_only loading: {first[:120]})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise UsageError(f"{p} is not an advtui words checkpoint")
+    return payload
+
+
+def vocab_from_checkpoint(payload: dict) -> Vocab:
+    return Vocab(list(payload["words"]), payload["counts"].numpy())
+
+
+def embeddings_from_checkpoint(path: str | os.PathLike[str]):
+    """Vectors (and the context predictor: SGNS output vectors or the softmax head)."""
+    from engine.words.query import Embeddings
+
+    payload = load_checkpoint(path)
+    words = list(payload["words"])
+    counts = payload["counts"].numpy()
+    state = payload["trainer"]
+    name = str(payload["config"].get("model", ""))
+    if state.get("model") == "sgns":
+        return Embeddings(
+            words,
+            state["w_in"].float(),
+            counts=counts,
+            out_vectors=state["w_out"].float(),
+            name=name,
+        )
+    from engine.words.models import CBOW, ClassicSkipGram
+
+    cls = {"classic": ClassicSkipGram, "cbow": CBOW}.get(state.get("model_name"))
+    if cls is None:
+        raise UsageError(f"{path}: unknown model in checkpoint")
+    model = cls(state["vocab_size"], state["dim"], state["context_size"], state["hidden"])
+    model.load_state_dict({k: v.float() for k, v in state["model"].items()})
+    model.eval()
+
+    def context_fn(ids: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return model.context_scores(torch.as_tensor(ids, dtype=torch.long))
+
+    return Embeddings(
+        words,
+        model.embeddings.weight.detach().clone(),
+        counts=counts,
+        context_fn=context_fn,
+        name=name,
+    )

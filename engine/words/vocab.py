@@ -1,0 +1,139 @@
+"""Vocabulary: word counts, ``min_count`` / ``max_vocab`` cuts, id encoding, subsampling.
+
+One streaming pass over the corpus gives both the counts and the encoded id array (a provisional
+id per distinct word, remapped once the cuts are known), so a corpus is read once per job.
+Ids are ordered by count, most frequent first (ties keep first appearance), like word2vec.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import UsageError
+
+
+@dataclass
+class Vocab:
+    """Words sorted by count (descending) with their counts; ``index`` maps word -> id."""
+
+    words: list[str]
+    counts: np.ndarray  # int64, same order as words
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.counts = np.asarray(self.counts, dtype=np.int64)
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def total(self) -> int:
+        """Corpus words covered by the vocabulary (one epoch's words before subsampling)."""
+        return int(self.counts.sum())
+
+
+def _scan(
+    corpus: Iterable[list[str]], stopwords: frozenset[str] | None, max_words: int | None
+) -> tuple[list[str], np.ndarray]:
+    """Provisional ids in first-appearance order and the id of every kept token (one pass)."""
+    index: dict[str, int] = {}
+    ids = array("i")
+    left = max_words if max_words is not None else -1
+    for tokens in corpus:
+        if stopwords:
+            tokens = [t for t in tokens if t not in stopwords]
+        if left >= 0:
+            tokens = tokens[:left]
+            left -= len(tokens)
+        ids.extend([index.setdefault(t, len(index)) for t in tokens])
+        if left == 0:
+            break
+    return list(index), np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
+
+
+def build_and_encode(
+    corpus: Iterable[list[str]],
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    stopwords: frozenset[str] | None = None,
+    max_words: int | None = None,
+) -> tuple[Vocab, np.ndarray]:
+    """The vocabulary and the int32 ids of the kept tokens, from one pass over the corpus."""
+    if min_count < 1:
+        raise UsageError(f"min_count must be at least 1, got {min_count}")
+    if max_vocab is not None and max_vocab < 1:
+        raise UsageError(f"max_vocab must be at least 1, got {max_vocab}")
+    if max_words is not None and max_words < 1:
+        raise UsageError(f"max_words must be at least 1, got {max_words}")
+    words, raw = _scan(corpus, stopwords, max_words)
+    if not len(raw):
+        raise UsageError("the corpus has no words (after tokenising and stop-word removal)")
+    counts = np.bincount(raw, minlength=len(words)).astype(np.int64)
+    order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] >= min_count]
+    if max_vocab is not None:
+        order = order[:max_vocab]
+    if not len(order):
+        raise UsageError(
+            f"no word occurs at least {min_count} times in the corpus; lower min_count"
+        )
+    vocab = Vocab([words[i] for i in order], counts[order])
+    remap = np.full(len(words), -1, dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    ids = remap[raw]
+    return vocab, np.ascontiguousarray(ids[ids >= 0])
+
+
+def build_vocab(
+    corpus: Iterable[list[str]],
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    stopwords: frozenset[str] | None = None,
+    max_words: int | None = None,
+) -> Vocab:
+    """The vocabulary alone (see :func:`build_and_encode` to get the id array in the same pass)."""
+    return build_and_encode(corpus, min_count, max_vocab, stopwords, max_words)[0]
+
+
+def encode(
+    corpus: Iterable[list[str]],
+    vocab: Vocab,
+    max_words: int | None = None,
+    stopwords: frozenset[str] | None = None,
+) -> np.ndarray:
+    """int32 ids of the corpus tokens that are in ``vocab`` (others dropped), in order.
+
+    ``max_words`` counts corpus tokens (after stop-word removal), as in :func:`build_vocab`.
+    """
+    get = vocab.index.get
+    out = array("i")
+    left = max_words if max_words is not None else -1
+    for tokens in corpus:
+        if stopwords:
+            tokens = [t for t in tokens if t not in stopwords]
+        if left >= 0:
+            tokens = tokens[:left]
+            left -= len(tokens)
+        out.extend([i for i in map(get, tokens) if i is not None])
+        if left == 0:
+            break
+    return np.frombuffer(out, dtype=np.int32).copy() if len(out) else np.zeros(0, np.int32)
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """word2vec's keep probability per word: ``(sqrt(f/t) + 1) * t/f`` with ``t = sample*total``.
+
+    As in the C word2vec and gensim (clipped at 1); ``sample <= 0`` keeps every word.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0 or not len(counts):
+        return np.ones(len(counts))
+    threshold = sample * counts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+    return np.nan_to_num(np.minimum(p, 1.0), nan=1.0)
