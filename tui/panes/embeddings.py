@@ -68,16 +68,8 @@ class EmbeddingsPane(Horizontal):
         with VerticalScroll(id="emb-main"):
             yield JobStatus(id="train-status")
             with Horizontal(id="emb-plots"):
-                yield CurvePlot(
-                    "loss", "step", empty="ctrl+r trains", id="loss-plot", classes="curve-plot"
-                )
-                yield CurvePlot(
-                    "epoch metrics",
-                    "epoch",
-                    empty="accuracy, wordsim, analogies",
-                    id="metric-plot",
-                    classes="curve-plot",
-                )
+                yield CurvePlot("loss", "step", id="loss-plot", classes="curve-plot")
+                yield CurvePlot("epoch metrics", "epoch", id="metric-plot", classes="curve-plot")
             yield LogPane(id="emb-log")
 
     # ------------------------------------------------------------------ named parts
@@ -266,21 +258,22 @@ class EmbeddingsPane(Horizontal):
         if kind == "TrainingStarted":
             run.started = event
             self.status.state = "running"
-            self.log_pane.add(
-                f"{run.label}: {event.vocab_size:,} words in the vocabulary, "
-                f"{event.total_words:,} per epoch, {event.epochs} epoch(s) on {event.device}"
-            )
             self._answer_from(run, live=True)
+            config = run.config
+            if (
+                config is not None
+                and config.model == "sgns"
+                and not (config.analogies or config.pairs)
+            ):
+                self.log_pane.add(
+                    "sgns has no per-epoch accuracy: set analogies/pairs in the form for "
+                    "analogy and wordsim curves"
+                )
         elif kind == "EpochEnd":
             run.epochs.append(event)
             for name, value in event.metrics.items():
                 if name != "loss":
                     self.metric_plot.add(f"{run.label} {name}", event.epoch, value)
-            shown = "  ".join(f"{k} {fmt.number(v)}" for k, v in event.metrics.items())
-            self.log_pane.add(
-                f"{run.label} epoch {event.epoch}: loss {fmt.number(event.loss)}  {shown}  "
-                f"({fmt.rate(event.words_per_s, 'words')}, {fmt.seconds(event.seconds)})"
-            )
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
         if msg.job == "export":

@@ -103,6 +103,25 @@ def untrained_like(emb: Any, config: Any) -> Any:
     return trainer.embeddings(words)
 
 
+def checkpoint_config(path: str) -> Any:
+    """The training config stored in our checkpoint (or a run folder's), else None."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    p = Path(path).expanduser()
+    p = p / "checkpoint.pt" if p.is_dir() else p
+    if p.suffix not in (".pt", ".pth", ".ckpt") or not p.is_file():
+        return None
+    try:
+        from engine.words.checkpoint import load_checkpoint
+
+        config = load_checkpoint(p).get("config") or {}
+    except Exception:
+        return None
+    needed = ("model", "window", "hidden", "seed")
+    return SimpleNamespace(**config) if all(k in config for k in needed) else None
+
+
 def parse_eval(args: list[str], defaults: dict[str, str | None]) -> dict[str, str | None]:
     """``eval [--analogies F] [--pairs F]`` -> the two paths (form defaults fill the gaps)."""
     out = dict(defaults)
@@ -143,7 +162,11 @@ class WordsPane(Vertical):
         yield Label(NO_MODEL, id="words-source")
         yield AnswerLog(id="words-out")
         yield ConsoleInput(
-            COMMANDS, placeholder="a word, or help", id="words-input", select_on_focus=False
+            COMMANDS,
+            placeholder="a word, or help  (tab completes, up/down: history)",
+            id="words-input",
+            compact=True,
+            select_on_focus=False,
         )
 
     # ------------------------------------------------------------------ named parts
@@ -276,7 +299,7 @@ class WordsPane(Vertical):
         from engine.words.formats import load_any
 
         emb = load_any(path)
-        source = ModelSource(f"loaded {path}", lambda: emb, config=None)
+        source = ModelSource(f"loaded {path}", lambda: emb, config=checkpoint_config(path))
         self.app.call_from_thread(self.use, source)
         return f"loaded {len(emb):,} words x {emb.dim} from {path}"
 

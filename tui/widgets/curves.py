@@ -33,14 +33,12 @@ class CurvePlot(PlotextPlot):
         self,
         title: str,
         xlabel: str,
-        empty: str = "",
         ylim: tuple[float, float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.title = title
         self.xlabel = xlabel
-        self.empty = empty
         self.ylim = ylim
         self.series: dict[str, list[tuple[float, float]]] = {}
         self._dirty = True
@@ -76,8 +74,7 @@ class CurvePlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        drawn = {k: v for k, v in self.series.items() if v}
-        plt.title(self.title if drawn or not self.empty else f"{self.title}: {self.empty}")
+        plt.title(self.title)
         plt.xlabel(self.xlabel)
         if self.ylim is not None:
             plt.ylim(*self.ylim)
