@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from engine.errors import UsageError
 from engine.words.vocab import keep_probabilities
 
 MIN_LR_FRACTION = 1e-4
@@ -80,6 +81,7 @@ class SGNSTrainer:
         self.w_in = w_in.to(self.device)
         self.w_out = torch.zeros(vocab_size, dim, device=self.device)
         self.epoch = 0  # epochs finished
+        self._position: tuple | None = None  # inside an epoch: where the next batch starts
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ training
@@ -141,7 +143,11 @@ class SGNSTrainer:
         return loss / b
 
     def train_epoch(self, on_batch: Callable[[int, float], None]) -> dict[str, float]:
-        """One pass over the ids; ``on_batch`` may raise ``Cancelled`` between updates."""
+        """One pass over the ids; ``on_batch`` may raise ``Cancelled`` between updates.
+
+        After every batch the position in the epoch (next centre, generator state, sums) is
+        kept, so a state saved on cancel continues mid-epoch exactly where it stopped.
+        """
         epoch = self.epoch
         gen = torch.Generator(device=self.device).manual_seed(epoch_seed(self.seed, epoch))
         draw = torch.rand(len(self.ids), generator=gen, device=self.device)
@@ -149,8 +155,11 @@ class SGNSTrainer:
         kept = self.ids[where]
         total_words = self.epochs * self.words_per_epoch
         done_before = epoch * self.words_per_epoch
-        raw_done, loss_sum, pairs_sum = 0, 0.0, 0
-        for start in range(0, len(kept), self.batch):
+        first, raw_done, loss_sum, pairs_sum = 0, 0, 0.0, 0
+        if self._position is not None:  # resuming inside this epoch
+            first, raw_done, loss_sum, pairs_sum, gen_state = self._position
+            gen.set_state(gen_state)
+        for start in range(first, len(kept), self.batch):
             stop = min(start + self.batch, len(kept))
             raw_end = self.words_per_epoch if stop == len(kept) else int(where[stop])
             progress = (done_before + raw_done) / total_words
@@ -160,11 +169,18 @@ class SGNSTrainer:
             loss_sum += loss * len(u)
             pairs_sum += len(u)
             words, raw_done = raw_end - raw_done, raw_end
+            self._position = (stop, raw_done, loss_sum, pairs_sum, gen.get_state())
             on_batch(words, loss)
         if not len(kept) and self.words_per_epoch:
             on_batch(self.words_per_epoch, 0.0)
         self.epoch = epoch + 1
+        self._position = None
         return {"loss": loss_sum / max(pairs_sum, 1), "pairs": float(pairs_sum)}
+
+    @property
+    def words_done_in_epoch(self) -> int:
+        """Corpus words of the current epoch already trained (0 between epochs)."""
+        return 0 if self._position is None else int(self._position[1])
 
     # ------------------------------------------------------------------ results, state
 
@@ -179,12 +195,37 @@ class SGNSTrainer:
         w_in, w_out = self.vectors()
         return Embeddings(words, w_in, counts=counts, out_vectors=w_out, name=name)
 
+    def _meta(self) -> dict:
+        return {
+            "vocab_size": self.vocab_size,
+            "dim": self.dim,
+            "words_per_epoch": self.words_per_epoch,
+        }
+
     def state_dict(self) -> dict:
+        """Weights, finished epochs and (mid-epoch) the position; ``weights_only`` loadable."""
         w_in, w_out = self.vectors()
-        return {"model": "sgns", "w_in": w_in, "w_out": w_out, "epoch": self.epoch}
+        state = {"model": "sgns", **self._meta(), "w_in": w_in, "w_out": w_out, "epoch": self.epoch}
+        if self._position is not None:
+            start, raw_done, loss_sum, pairs_sum, gen_state = self._position
+            state["position"] = {
+                "start": start, "raw_done": raw_done, "loss_sum": loss_sum,
+                "pairs_sum": pairs_sum, "generator": gen_state.cpu(),
+            }  # fmt: skip
+        return state
 
     def load_state_dict(self, state: dict) -> None:
+        for key, value in self._meta().items():
+            if key in state and state[key] != value:
+                raise UsageError(f"checkpoint has {key} {state[key]!r}, this run has {value!r}")
         with self._lock:
             self.w_in.copy_(state["w_in"].to(self.device))
             self.w_out.copy_(state["w_out"].to(self.device))
             self.epoch = int(state["epoch"])
+            pos = state.get("position")
+            self._position = None
+            if pos is not None:
+                self._position = (
+                    int(pos["start"]), int(pos["raw_done"]), float(pos["loss_sum"]),
+                    int(pos["pairs_sum"]), pos["generator"],
+                )  # fmt: skip

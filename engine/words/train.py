@@ -250,7 +250,7 @@ class WordsJob:
             emit(Log(f"resumed from {c.resume} after epoch {first}"))
 
         meter = RateMeter("words", wpe * c.epochs, emit, unit="words")
-        meter.done = wpe * first
+        meter.done = wpe * first + int(getattr(trainer, "words_done_in_epoch", 0))
         batch = c.batch or BATCH[c.model]
         window = max(1, round(wpe / batch / 40))
         step = first * max(1, -(-wpe // batch))
