@@ -154,12 +154,19 @@ def _config(args: argparse.Namespace):
     return replace(config, **{k: v for k, v in changes.items() if v is not None})
 
 
+def _metric(value: float) -> str:
+    """Counts (pairs seen) as integers, scores with three decimals."""
+    if math.isfinite(value) and value == int(value) and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return fmt.number(value, ".3f")
+
+
 def epoch_table(history: list[Any]) -> Table:
     """One row per epoch: loss, time, speed and the epoch metrics."""
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     metrics: list[str] = []
     for e in history:
-        metrics += [k for k in e.metrics if k not in metrics]
+        metrics += [k for k in e.metrics if k not in metrics and k != "loss"]
     for col in ("epoch", "loss", "time", "words/s", *metrics):
         table.add_column(col, justify="right", no_wrap=True)
     for e in history:
@@ -169,40 +176,26 @@ def epoch_table(history: list[Any]) -> Table:
             fmt.number(e.loss, ".4f"),
             fmt.seconds(e.seconds),
             f"{e.words_per_s:,.0f}",
-            *[fmt.number(v, ".3f") for v in values],
+            *[_metric(v) for v in values],
         )
     return table
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from engine.jobs import CancelToken, Metric
-    from engine.words.events import EpochEnd, TrainingStarted
 
     config = _config(args)  # checks --model before the training code loads
     from engine.words import train
 
     job = train.WordsJob(config)
-    label = f"words {config.model}"
-
-    def started(e: TrainingStarted) -> None:
-        events.progress.console.print(
-            f"{e.model}: {e.vocab_size:,} words in the vocabulary, {e.total_words:,} words "
-            f"per epoch, {e.epochs} epochs on {e.device}"
-        )
+    label = config.model
 
     def metric(m: Metric) -> None:
         if m.name == "loss":
-            events.progress.update(events.task, description=f"{label} loss {m.value:.4f}")
-
-    def epoch_end(e: EpochEnd) -> None:
-        extra = "".join(f"  {k} {v:.3f}" for k, v in e.metrics.items())
-        events.progress.console.print(
-            f"  epoch {e.epoch}: loss {e.loss:.4f}  {fmt.seconds(e.seconds)}  "
-            f"{e.words_per_s:,.0f} words/s{extra}"
-        )
+            events.progress.update(events.task, description=f"{label} loss {m.value:.3f}")
 
     cancel = CancelToken()
-    handlers = {TrainingStarted: started, Metric: metric, EpochEnd: epoch_end}
+    handlers = {Metric: metric}  # the job's own Log lines report the vocabulary and epochs
     with ConsoleEvents(label, handlers) as events:
         try:
             result = job.run(events, cancel)
