@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import Any
 
 from rich import box
@@ -57,6 +58,20 @@ _TRAIN_OPTIONS: list[tuple[str, str, Any, str]] = [
 ]
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad options give one line (and exit 2), like every other bad input of ``advtui``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"advtui: error: {message} (see: {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _need_action(_args: argparse.Namespace) -> int:
+    from engine.errors import UsageError
+
+    raise UsageError("choose an action: advtui words train | query | eval | export (or --help)")
+
+
 def add_words_parser(sub: Any) -> None:
     words = sub.add_parser(
         "words",
@@ -65,7 +80,11 @@ def add_words_parser(sub: Any) -> None:
         epilog=WORDS_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = words.add_subparsers(dest="words_command", metavar="ACTION", required=True)
+    words.set_defaults(func=_need_action)
+    words.error = _OneLineParser.error.__get__(words)  # type: ignore[method-assign]
+    actions = words.add_subparsers(
+        dest="words_command", metavar="ACTION", parser_class=_OneLineParser
+    )
 
     train = actions.add_parser(
         "train",

@@ -154,3 +154,22 @@ def test_train_sgns_then_query_eval_export_the_run(tmp_path: Path, capsys) -> No
     assert header[1] == "16"
     assert main(["words", "query", str(run), "lyon"]) == 2
     assert "unknown word 'lyon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "choose an action"),
+        (["bogus"], "invalid choice: 'bogus'"),
+        (["train", "--dim", "x"], "argument --dim: invalid int value: 'x'"),
+        (["query"], "the following arguments are required: MODEL, QUERY"),
+        (["export", "m.txt"], "the following arguments are required: --out"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(argv, message, capsys) -> None:
+    try:
+        code = main(["words", *argv])
+    except SystemExit as exc:  # argparse exits from inside parse_args
+        code = exc.code
+    assert code == 2
+    _one_line_error(capsys, message)
