@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,6 @@ queen 0 1 1
 boy 1 0 -1
 girl 0 1 -1
 """
-
-HAS_TRAIN = importlib.util.find_spec("engine.words.train") is not None
 
 
 @pytest.fixture
@@ -102,7 +99,6 @@ def test_eval_and_export(vectors: Path, tmp_path: Path, capsys) -> None:
     ]
 
 
-@pytest.mark.skipif(not HAS_TRAIN, reason="engine.words.train (helper W1) has not landed yet")
 def test_train_sgns_then_query_eval_export_the_run(tmp_path: Path, capsys) -> None:
     corpus = tmp_path / "corpus.txt"
     lines = [
