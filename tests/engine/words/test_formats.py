@@ -124,7 +124,7 @@ def test_missing_paths_and_bad_targets(emb: Embeddings, tmp_path: Path) -> None:
 
 
 def test_load_any_reads_our_checkpoints(emb: Embeddings, tmp_path: Path) -> None:
-    checkpoint = pytest.importorskip("engine.words.checkpoint")
+    from engine.words import checkpoint
     from engine.words.vocab import Vocab
 
     out_vectors = emb.vectors.flip(0).contiguous()
