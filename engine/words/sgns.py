@@ -57,7 +57,7 @@ class SGNSTrainer:
         negative: int = 5,
         sample: float = 1e-3,
         lr: float = 0.025,
-        batch: int = 4096,
+        batch: int = 1024,
         epochs: int = 5,
         seed: int = 0,
         device: torch.device | str = "cpu",
@@ -114,8 +114,9 @@ class SGNSTrainer:
         groups = -(-b // g)
         pad = groups * g - b
         if pad:  # repeat a few pairs so the batch splits into whole groups; mask them out
-            u = torch.cat([u, u[:pad]])
-            v = torch.cat([v, v[:pad]])
+            again = torch.arange(pad, device=u.device) % b
+            u = torch.cat([u, u[again]])
+            v = torch.cat([v, v[again]])
         draw = torch.rand(groups * k, generator=gen, device=self.device)
         neg = torch.searchsorted(self.noise_cdf, draw).clamp_(max=self.vocab_size - 1)
         with self._lock:

@@ -73,7 +73,7 @@ class WordsConfig:
 
 
 # Per-model defaults for batch and lr when the config leaves them None.
-BATCH = {"sgns": 4096, "classic": 256, "cbow": 256}
+BATCH = {"sgns": 1024, "classic": 256, "cbow": 256}
 LR = {"sgns": 0.025, "classic": 1e-3, "cbow": 1e-3}
 
 

@@ -64,3 +64,14 @@ def test_state_saved_mid_epoch_resumes_exactly():
     resumed.train_epoch(lambda w, loss: None)
     assert torch.equal(resumed.w_in, straight.w_in)
     assert torch.equal(resumed.w_out, straight.w_out)
+
+
+def test_tiny_corpus_and_batches_smaller_than_a_negative_group():
+    vocab, ids = build_and_encode([["a", "b", "a", "c"]], min_count=1)
+    trainer = SGNSTrainer(
+        len(vocab), ids, vocab.counts, dim=4, window=1, batch=1, group=32, sample=0
+    )
+    seen = []
+    metrics = trainer.train_epoch(lambda w, loss: seen.append(w))
+    assert sum(seen) == 4 and metrics["pairs"] == 6
+    assert torch.isfinite(trainer.w_in).all()

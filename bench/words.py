@@ -1,0 +1,180 @@
+"""Our SGNS against gensim's Word2Vec: speed and quality with the same settings and corpus.
+
+Both train skip-gram with negative sampling on the same token stream (our tokenizer) with the
+same settings (defaults: dim 100, window 5, negative 5, min_count 5, sample 1e-3, 5 epochs,
+2 threads). Printed per model:
+
+- ``words/s``: effective training speed = in-vocabulary corpus words (after min_count, before
+  subsampling) x epochs / seconds spent in training; the same definition for both.
+- ``wall s``: reading + tokenising + vocabulary + training.
+- analogy accuracy on questions-words (``restrict_vocab`` 30000, as gensim's
+  ``evaluate_word_analogies``), WordSim353 and SimLex-999 Spearman, all scored by
+  ``engine.words.evaluate`` (gensim's vectors wrapped in an ``Embeddings``), plus gensim's own
+  ``evaluate_word_analogies`` / ``evaluate_word_pairs`` on both as a cross-check.
+
+Run it alone: ``flock /tmp/advtui-cpu.lock .venv/bin/python bench/words.py``; ``--json PATH``
+writes the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from engine.words.corpus import open_corpus  # noqa: E402
+from engine.words.evaluate import evaluate_analogies, evaluate_pairs  # noqa: E402
+from engine.words.query import Embeddings  # noqa: E402
+from engine.words.sgns import SGNSTrainer  # noqa: E402
+from engine.words.vocab import build_and_encode  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+
+
+def scores(emb: Embeddings, kv, args) -> dict[str, float]:
+    """Our evaluation code on ``emb``; gensim's own on ``kv`` (the same vectors)."""
+    analogy = evaluate_analogies(emb, args.analogies, restrict_vocab=30000)
+    out = {
+        "analogy": analogy.overall,
+        "analogy_semantic": analogy.semantic,
+        "analogy_syntactic": analogy.syntactic,
+        "wordsim353": evaluate_pairs(emb, args.wordsim).spearman,
+        "simlex999": evaluate_pairs(emb, args.simlex).spearman,
+    }
+    logging.disable(logging.WARNING)
+    out["gensim_analogy"] = float(kv.evaluate_word_analogies(args.analogies, 30000)[0])
+    out["gensim_wordsim353"] = float(kv.evaluate_word_pairs(args.wordsim)[1][0])
+    out["gensim_simlex999"] = float(kv.evaluate_word_pairs(args.simlex)[1][0])
+    return out
+
+
+def keyed(words: list[str], vectors: np.ndarray):
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vectors.shape[1])
+    kv.add_vectors(words, vectors)
+    return kv
+
+
+def run_ours(args) -> tuple[dict, Embeddings]:
+    start = time.perf_counter()
+    vocab, ids = build_and_encode(open_corpus(args.corpus).lines(), min_count=args.min_count)
+    read = time.perf_counter() - start
+    trainer = SGNSTrainer(
+        len(vocab), ids, vocab.counts, dim=args.dim, window=args.window,
+        negative=args.negative, sample=args.sample, epochs=args.epochs, seed=args.seed,
+        batch=args.batch,
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    for _ in range(args.epochs):
+        trainer.train_epoch(lambda words, loss: None)
+    train = time.perf_counter() - t0
+    emb = trainer.embeddings(vocab.words, counts=vocab.counts, name="ours")
+    row = {
+        "vocab": len(vocab),
+        "corpus_words": vocab.total,
+        "train_s": train,
+        "wall_s": time.perf_counter() - start,
+        "read_s": read,
+        "words_per_s": vocab.total * args.epochs / train,
+    }
+    return row, emb
+
+
+def run_gensim(args) -> tuple[dict, Embeddings, object]:
+    from gensim.models import Word2Vec
+
+    start = time.perf_counter()
+    sentences = list(open_corpus(args.corpus).lines())
+    model = Word2Vec(
+        vector_size=args.dim, window=args.window, negative=args.negative, sg=1, hs=0,
+        min_count=args.min_count, sample=args.sample, workers=args.threads, seed=args.seed,
+    )  # fmt: skip
+    model.build_vocab(sentences)
+    read = time.perf_counter() - start
+    total = int(sum(model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key))
+    t0 = time.perf_counter()
+    model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
+    train = time.perf_counter() - t0
+    kv = model.wv
+    emb = Embeddings(list(kv.index_to_key), torch.from_numpy(kv.vectors.copy()), name="gensim")
+    row = {
+        "vocab": len(kv),
+        "corpus_words": total,
+        "train_s": train,
+        "wall_s": time.perf_counter() - start,
+        "read_s": read,
+        "words_per_s": total * args.epochs / train,
+    }
+    return row, emb, kv
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(DATA / "text" / "english-mix.txt"))
+    parser.add_argument("--analogies", default=str(DATA / "eval" / "questions-words.txt"))
+    parser.add_argument("--wordsim", default=str(DATA / "eval" / "wordsim353.tsv"))
+    parser.add_argument("--simlex", default=str(DATA / "eval" / "simlex999.txt"))
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=1024, help="our centre words per update")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--json", help="write the numbers to this file")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    rows: dict[str, dict] = {}
+    ours, emb = run_ours(args)
+    ours.update(scores(emb, keyed(emb.words, emb.vectors.numpy()), args))
+    rows["ours (sgns)"] = ours
+    if not args.no_gensim:
+        theirs, gemb, kv = run_gensim(args)
+        theirs.update(scores(gemb, kv, args))
+        rows["gensim"] = theirs
+
+    cols = [
+        ("words/s", "words_per_s", "{:,.0f}"), ("train s", "train_s", "{:.1f}"),
+        ("wall s", "wall_s", "{:.1f}"), ("vocab", "vocab", "{:,}"),
+        ("analogy", "analogy", "{:.2%}"), ("WS353", "wordsim353", "{:.3f}"),
+        ("SimLex", "simlex999", "{:.3f}"), ("analogy(g)", "gensim_analogy", "{:.2%}"),
+        ("WS353(g)", "gensim_wordsim353", "{:.3f}"), ("SimLex(g)", "gensim_simlex999", "{:.3f}"),
+    ]  # fmt: skip
+    print(
+        f"corpus {Path(args.corpus).name}: dim {args.dim}, window {args.window}, negative "
+        f"{args.negative}, min_count {args.min_count}, sample {args.sample}, {args.epochs} epochs,"
+        f" {args.threads} threads; words/s = in-vocabulary corpus words x epochs / train s"
+    )
+    header = f"{'model':<12}" + "".join(f"{name:>12}" for name, _, _ in cols)
+    print(header)
+    for model, row in rows.items():
+        print(f"{model:<12}" + "".join(f"{fmt.format(row[key]):>12}" for _, key, fmt in cols))
+    if "gensim" in rows:
+        g, o = rows["gensim"], rows["ours (sgns)"]
+        print(
+            f"ours/gensim: speed x{o['words_per_s'] / g['words_per_s']:.2f}, analogy "
+            f"{(o['analogy'] - g['analogy']) * 100:+.1f} points, WS353 "
+            f"{o['wordsim353'] - g['wordsim353']:+.3f}, "
+            f"SimLex {o['simlex999'] - g['simlex999']:+.3f}"
+        )
+    print("(g) = gensim's own evaluate_word_analogies / evaluate_word_pairs on the same vectors")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
