@@ -138,7 +138,7 @@ class WordsJob:
 
     def _make_trainer(self, vocab: Vocab, ids: np.ndarray, device):
         c = self.config
-        batch = c.batch or BATCH[c.model]
+        batch = c.batch or self._default_batch(device)
         lr = c.lr or LR[c.model]
         if c.model == "sgns":
             from engine.words.sgns import SGNSTrainer
@@ -158,6 +158,12 @@ class WordsJob:
             c.model, len(vocab), ids, dim=c.dim, context_size=c.window, hidden=c.hidden,
             lr=lr, batch=batch, device=device, generator=gen,
         )  # fmt: skip
+
+    def _default_batch(self, device) -> int:
+        """SGNS on a GPU takes bigger batches (the CPU size is tuned for cache, not a GPU)."""
+        if self.config.model == "sgns" and getattr(device, "type", "cpu") != "cpu":
+            return 8 * BATCH["sgns"]
+        return BATCH[self.config.model]
 
     def _resume_payload(self) -> dict | None:
         c = self.config
@@ -251,7 +257,7 @@ class WordsJob:
 
         meter = RateMeter("words", wpe * c.epochs, emit, unit="words")
         meter.done = wpe * first + int(getattr(trainer, "words_done_in_epoch", 0))
-        batch = c.batch or BATCH[c.model]
+        batch = c.batch or self._default_batch(device)
         window = max(1, round(wpe / batch / 40))
         step = first * max(1, -(-wpe // batch))
         losses: list[float] = []

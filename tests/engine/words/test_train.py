@@ -167,3 +167,23 @@ def test_defaults_exist_for_every_model():
     assert defaults_for("cbow").window >= 1
     with pytest.raises(UsageError):
         defaults_for("glove")
+
+
+def test_folder_corpus_and_softmax_models_run_through_the_job(tmp_path):
+    from .conftest import planted_lines
+
+    folder = tmp_path / "books"
+    folder.mkdir()
+    lines = planted_lines(600)
+    for i in range(3):
+        (folder / f"part{i}.txt").write_text("\n".join(lines[i::3]) + "\n", encoding="utf-8")
+    for model in ("sgns", "cbow", "classic"):
+        events = []
+        config = _config(folder, model=model, epochs=1, hidden=16, batch=64, window=2, lr=0.01)
+        result = WordsJob(config).run(events.append, CancelToken())
+        started = next(e for e in events if isinstance(e, TrainingStarted))
+        assert started.model == model and started.vocab_size == len(result.embeddings)
+        assert isinstance(events[-1], Finished) and len(result.history) == 1
+        if model != "sgns":
+            assert "accuracy" in result.history[0].metrics
+            assert embeddings_from_checkpoint(result.checkpoint).context("cat", 3)
