@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import assets
 from engine.errors import UsageError
 
 BUILTIN = "builtin"
-_ASSETS = Path(__file__).resolve().parents[2] / "assets"
+_ASSETS = Path(assets.__file__).resolve().parent
 BUILTIN_PATH = _ASSETS / "tinyshakespeare.txt.gz"
 STOPWORDS_PATH = _ASSETS / "stopwords.txt"
 

@@ -91,7 +91,9 @@ def defaults_for(model: str) -> WordsConfig:
 
 @dataclass
 class WordsResult:
-    embeddings: Any  # engine.words.query.Embeddings
+    """What a run produced; ``embeddings`` is None only when cancelled before training began."""
+
+    embeddings: Any  # engine.words.query.Embeddings | None
     history: list[EpochEnd] = field(default_factory=list)
     run_dir: str | None = None
     checkpoint: str | None = None
@@ -229,7 +231,20 @@ class WordsJob:
         corpus = open_corpus(c.corpus)
         emit(Log(f"reading corpus {corpus.name} ({len(corpus.paths)} file(s))"))
         stop = load_stopwords() if c.stopwords else None
-        vocab, ids = build_and_encode(corpus.lines(), c.min_count, c.max_vocab, stop, c.max_words)
+
+        def lines():  # cancellable while reading a big corpus
+            for i, tokens in enumerate(corpus.lines()):
+                if not i & 4095 and cancel.cancelled:
+                    raise Cancelled
+                yield tokens
+
+        try:
+            vocab, ids = build_and_encode(lines(), c.min_count, c.max_vocab, stop, c.max_words)
+        except Cancelled:
+            seconds = time.perf_counter() - start
+            emit(Log("cancelled while reading the corpus; nothing trained", "warning"))
+            emit(Finished("words", True, seconds, None))
+            return WordsResult(None, [], None, None, True, seconds)
         if payload is not None and list(payload["words"]) != vocab.words:
             raise UsageError(
                 "cannot resume: the corpus gives a different vocabulary than the checkpoint"

@@ -187,3 +187,15 @@ def test_folder_corpus_and_softmax_models_run_through_the_job(tmp_path):
         if model != "sgns":
             assert "accuracy" in result.history[0].metrics
             assert embeddings_from_checkpoint(result.checkpoint).context("cat", 3)
+
+
+def test_cancel_before_training_returns_nothing_trained_and_no_run_folder(
+    planted_file, isolated_dirs
+):
+    cancel = CancelToken()
+    cancel.cancel()
+    events = []
+    result = WordsJob(_config(planted_file)).run(events.append, cancel)
+    assert result.cancelled and result.embeddings is None and result.run_dir is None
+    assert isinstance(events[-1], Finished) and events[-1].cancelled
+    assert not (isolated_dirs / "runs").exists()
