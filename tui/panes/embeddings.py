@@ -29,6 +29,9 @@ from tui.widgets.log import LogPane
 from tui.widgets.status import JobStatus
 from tui.widgets.words_form import MODELS, WordsForm
 
+# EpochEnd metrics drawn on the epoch plot (the rest, like loss or pair counts, are logged only)
+EPOCH_METRICS = ("accuracy", "analogy", "wordsim", "simlex")
+
 
 @dataclass
 class Run:
@@ -107,6 +110,11 @@ class EmbeddingsPane(Horizontal):
         focused = self.app.focused
         if focused is None or self not in focused.ancestors:
             self.form.query_one("#model").focus()
+
+    def on_unmount(self) -> None:
+        """Leaving for any reason (quit, a test failing): the job stops at its next batch."""
+        if self.token is not None:
+            self.token.cancel()
 
     # ------------------------------------------------------------------ engine loading
 
@@ -272,7 +280,7 @@ class EmbeddingsPane(Horizontal):
         elif kind == "EpochEnd":
             run.epochs.append(event)
             for name, value in event.metrics.items():
-                if name != "loss":
+                if name in EPOCH_METRICS:
                     self.metric_plot.add(f"{run.label} {name}", event.epoch, value)
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
