@@ -73,7 +73,7 @@ class EmbeddingsPane(Horizontal):
             with Horizontal(id="emb-plots"):
                 yield CurvePlot("loss", "step", id="loss-plot", classes="curve-plot")
                 yield CurvePlot("epoch metrics", "epoch", id="metric-plot", classes="curve-plot")
-            yield LogPane(id="emb-log")
+            yield LogPane(id="emb-log", min_width=20)  # wrap at the pane's width
 
     # ------------------------------------------------------------------ named parts
 

@@ -160,7 +160,7 @@ class WordsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label(NO_MODEL, id="words-source")
-        yield AnswerLog(id="words-out")
+        yield AnswerLog(id="words-out", min_width=20)  # wrap at the pane's width
         yield ConsoleInput(
             COMMANDS,
             placeholder="a word, or help  (tab completes, up/down: history)",
