@@ -88,25 +88,21 @@ class SGNSTrainer:
 
     def _pairs(self, kept: torch.Tensor, start: int, stop: int, gen: torch.Generator):
         """(centre, context) ids for centres ``kept[start:stop]`` with dynamic windows."""
-        n = len(kept)
         pos = torch.arange(start, stop, device=self.device)
         reach = torch.randint(
-            1, self.window + 1, (stop - start,), generator=gen, device=self.device
+            1, self.window + 1, (stop - start, 1), generator=gen, device=self.device
         )
-        centres, contexts = [], []
-        for d in range(1, self.window + 1):
-            inside = reach >= d
-            for other in (pos - d, pos + d):
-                m = inside & (other >= 0) & (other < n)
-                centres.append(pos[m])
-                contexts.append(other[m])
-        c = torch.cat(centres)
-        return kept[c].long(), kept[torch.cat(contexts)].long()
+        w = self.window
+        offsets = torch.cat([torch.arange(-w, 0), torch.arange(1, w + 1)]).to(self.device)
+        other = pos.unsqueeze(1) + offsets  # [C, 2w] positions of the context words
+        ok = (offsets.abs() <= reach) & (other >= 0) & (other < len(kept))
+        row, col = ok.nonzero(as_tuple=True)
+        return kept[pos[row]].long(), kept[other[row, col]].long()
 
     def _row_scale(self, rows: torch.Tensor) -> torch.Tensor:
         """Per-occurrence factor that caps a row's summed update at ``row_cap`` updates."""
         seen = torch.bincount(rows, minlength=self.vocab_size)
-        return (self.row_cap / seen[rows].clamp(min=self.row_cap).float()).unsqueeze(1)
+        return self.row_cap / seen[rows].clamp(min=self.row_cap).float()
 
     def _step(self, u: torch.Tensor, v: torch.Tensor, lr: float, gen: torch.Generator) -> float:
         """One SGNS update on pairs ``(u, v)``; returns the mean loss per pair."""
@@ -126,18 +122,25 @@ class SGNSTrainer:
             sp = torch.sigmoid((h * o).sum(1))  # [B]
             hg = h.view(groups, g, d)
             sn = torch.sigmoid(torch.bmm(hg, nv.transpose(1, 2)))  # [G, g, K]
-            loss = -(torch.log(sp + 1e-7).sum() + torch.log1p(-sn + 1e-7).sum()).item()
-            gp = (1.0 - sp) * lr  # d/d(score) of log sigmoid(score), times lr
-            gn = sn * -lr  # d/d(score) of log sigmoid(-score), times lr
+            # -log(sp * prod(1 - sn)): one log per pair instead of one per score
+            likelihood = sp.view(groups, g) * (1.0 - sn).prod(-1)
+            loss = -torch.log(likelihood.flatten()[:b].clamp_min(1e-30)).sum().item()
+            gp = (1.0 - sp).mul_(lr)  # d/d(score) of log sigmoid(score), times lr
+            gn = sn.mul_(-lr)  # d/d(score) of log sigmoid(-score), times lr
             if pad:
                 gp[b:] = 0
                 gn.view(-1, k)[b:] = 0
-            grad_h = gp.unsqueeze(1) * o + torch.bmm(gn, nv).view(-1, d)
-            grad_o = gp.unsqueeze(1) * h
+            gp_o = gp
+            if self.row_cap:  # scale the coefficients, not the [B, D] gradients
+                su = self._row_scale(u)
+                gp_o = gp * self._row_scale(v)
+                gp = gp * su
+                gn_h = gn * su.view(groups, g, 1)
+            else:
+                gn_h = gn
+            grad_h = torch.baddbmm((gp.unsqueeze(1) * o).view(groups, g, d), gn_h, nv).view(-1, d)
+            grad_o = gp_o.unsqueeze(1) * h
             grad_n = torch.bmm(gn.transpose(1, 2), hg).view(-1, d)  # [G*K, D]
-            if self.row_cap:
-                grad_h *= self._row_scale(u)
-                grad_o *= self._row_scale(v)
             self.w_in.index_add_(0, u, grad_h)
             self.w_out.index_add_(0, v, grad_o)
             self.w_out.index_add_(0, neg, grad_n)
