@@ -96,7 +96,8 @@ class SGNSTrainer:
         offsets = torch.cat([torch.arange(-w, 0), torch.arange(1, w + 1)]).to(self.device)
         other = pos.unsqueeze(1) + offsets  # [C, 2w] positions of the context words
         ok = (offsets.abs() <= reach) & (other >= 0) & (other < len(kept))
-        row, col = ok.nonzero(as_tuple=True)
+        # offset-major order: consecutive pairs (which share negatives) have different centres
+        col, row = ok.t().nonzero(as_tuple=True)
         return kept[pos[row]].long(), kept[other[row, col]].long()
 
     def _row_scale(self, rows: torch.Tensor) -> torch.Tensor:

@@ -75,3 +75,18 @@ def test_tiny_corpus_and_batches_smaller_than_a_negative_group():
     metrics = trainer.train_epoch(lambda w, loss: seen.append(w))
     assert sum(seen) == 4 and metrics["pairs"] == 6
     assert torch.isfinite(trainer.w_in).all()
+
+
+def test_pairs_respect_the_dynamic_window_and_mix_centres_within_a_negative_group():
+    vocab, ids = build_and_encode([[f"w{i}" for i in range(200)]], min_count=1)
+    trainer = SGNSTrainer(len(vocab), ids, vocab.counts, dim=4, window=4, sample=0)
+    kept = torch.arange(200, dtype=torch.int32)  # id == position
+    u, v = trainer._pairs(kept, 0, 200, torch.Generator().manual_seed(0))
+    gap = (u - v).abs()
+    assert gap.min() >= 1 and gap.max() <= 4
+    assert 2 * 200 < len(u) < 2 * 4 * 200  # reduced windows: fewer than the full 2*window
+    assert len(set(u[: trainer.group].tolist())) == trainer.group  # negatives shared by
+    # a group of pairs must not all serve one centre word (that hurt analogy accuracy)
+    narrow = SGNSTrainer(len(vocab), ids, vocab.counts, dim=4, window=1, sample=0)
+    u1, _ = narrow._pairs(kept, 0, 200, torch.Generator().manual_seed(0))
+    assert len(u1) == 2 * 200 - 2  # window 1: both neighbours of every inner word
