@@ -8,7 +8,7 @@ curve redraws beside it. Each letter stamps when the input inserted it (``handle
 next screen update after that (``painted``). Prints p50 / p95 / max for both, per tab, and
 the training throughput.
 
-    python bench/ui_latency_words.py [--keys 150] [--every 0.1] [--epochs 20] [--threads N]
+    python bench/ui_latency_words.py [--keys 150] [--every 0.1] [--epochs 100] [--threads N]
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=150, help="letters per tab")
     parser.add_argument("--every", type=float, default=0.1)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default cores-1)")
     args = parser.parse_args()
     if args.threads:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.widgets import Input
 
 from tests.tui.conftest import engine_ready
 from tests.tui.panes.test_embeddings import open_embeddings, train, write_corpus
@@ -40,7 +41,14 @@ def here(tmp_path, monkeypatch):
     return tmp_path
 
 
+def steady_cursors(app) -> None:
+    """A blinking cursor would be caught on or off by chance: keep it on."""
+    for field in app.query(Input):
+        field.cursor_blink = False
+
+
 async def after_two_runs(pilot) -> None:
+    steady_cursors(pilot.app)
     await open_embeddings(pilot)
     await train(pilot, "classic", {"corpus": "tiny.txt", "epochs": "2"})
     await train(pilot, "cbow", {"epochs": "2"})
@@ -49,6 +57,7 @@ async def after_two_runs(pilot) -> None:
 
 
 async def after_queries(pilot) -> None:
+    steady_cursors(pilot.app)
     await engine_ready(pilot)
     await pilot.press("f4")
     await pilot.pause()
