@@ -163,6 +163,10 @@ class RateMeter:
             self._last = now
             self.emit(Progress(self.job, self.done, self.total, self.rate, self.unit))
 
+    def exclude(self, seconds: float) -> None:
+        """Leave ``seconds`` (a pause) out of the rate and the elapsed time."""
+        self._start += seconds
+
     @property
     def rate(self) -> float:
         elapsed = time.perf_counter() - self._start

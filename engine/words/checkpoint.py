@@ -75,10 +75,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict:
     return payload
 
 
-def vocab_from_checkpoint(payload: dict) -> Vocab:
-    return Vocab(list(payload["words"]), payload["counts"].numpy())
-
-
 def embeddings_from_checkpoint(path: str | os.PathLike[str]):
     """Vectors (and the context predictor: SGNS output vectors or the softmax head)."""
     from engine.words.query import Embeddings

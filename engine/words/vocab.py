@@ -8,7 +8,7 @@ Ids are ordered by count, most frequent first (ties keep first appearance), like
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,12 +37,10 @@ class Vocab:
         return int(self.counts.sum())
 
 
-def _scan(
+def _kept(
     corpus: Iterable[list[str]], stopwords: frozenset[str] | None, max_words: int | None
-) -> tuple[list[str], np.ndarray]:
-    """Provisional ids in first-appearance order and the id of every kept token (one pass)."""
-    index: dict[str, int] = {}
-    ids = array("i")
+) -> Iterator[list[str]]:
+    """The corpus lines without stop words, cut after ``max_words`` tokens in all."""
     left = max_words if max_words is not None else -1
     for tokens in corpus:
         if stopwords:
@@ -50,9 +48,19 @@ def _scan(
         if left >= 0:
             tokens = tokens[:left]
             left -= len(tokens)
-        ids.extend([index.setdefault(t, len(index)) for t in tokens])
+        yield tokens
         if left == 0:
-            break
+            return
+
+
+def _scan(
+    corpus: Iterable[list[str]], stopwords: frozenset[str] | None, max_words: int | None
+) -> tuple[list[str], np.ndarray]:
+    """Provisional ids in first-appearance order and the id of every kept token (one pass)."""
+    index: dict[str, int] = {}
+    ids = array("i")
+    for tokens in _kept(corpus, stopwords, max_words):
+        ids.extend([index.setdefault(t, len(index)) for t in tokens])
     return list(index), np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
 
 
@@ -112,16 +120,8 @@ def encode(
     """
     get = vocab.index.get
     out = array("i")
-    left = max_words if max_words is not None else -1
-    for tokens in corpus:
-        if stopwords:
-            tokens = [t for t in tokens if t not in stopwords]
-        if left >= 0:
-            tokens = tokens[:left]
-            left -= len(tokens)
+    for tokens in _kept(corpus, stopwords, max_words):
         out.extend([i for i in map(get, tokens) if i is not None])
-        if left == 0:
-            break
     return np.frombuffer(out, dtype=np.int32).copy() if len(out) else np.zeros(0, np.int32)
 
 

@@ -14,12 +14,13 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 
 from engine.errors import EngineError
 from tui import format as fmt
 from tui import messages as m
 from tui.bridge import Bridge, run_job
+from tui.panes.job_pane import JobPane
 from tui.widgets.log import LogPane
 from tui.widgets.plots import PlotPanel
 from tui.widgets.preview import SamplePreview
@@ -50,11 +51,13 @@ class SweepState:
     run_dir: str | None = None
 
 
-class AttackLab(Horizontal):
+class AttackLab(JobPane):
     """Sweep attacks over budgets and watch accuracy fall, sample by sample."""
 
     HELP_TITLE = "Attack lab"
     HELP = "Set up a sweep on the left, run it, browse the results on the right."
+    IDLE_MESSAGE = "no sweep is running"
+    CANCELLING_MESSAGE = "cancelling: the sweep stops after the current batch"
     BINDINGS = [
         Binding("ctrl+r", "run_sweep", "Run"),
         Binding("escape", "cancel_sweep", "Cancel"),
@@ -66,7 +69,6 @@ class AttackLab(Horizontal):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = SweepState()
-        self.token: Any = None  # the running sweep's CancelToken
         self.ssim_bar = 0.95
 
     def compose(self) -> ComposeResult:
@@ -100,14 +102,6 @@ class AttackLab(Horizontal):
     @property
     def table(self) -> ResultsTable:
         return self.query_one(ResultsTable)
-
-    @property
-    def log_pane(self) -> LogPane:
-        return self.query_one(LogPane)
-
-    @property
-    def running(self) -> bool:
-        return self.token is not None
 
     # ------------------------------------------------------------------ engine loading
 
@@ -159,19 +153,10 @@ class AttackLab(Horizontal):
         self.preview.clear()
         self.status.start("starting")
         self.log_pane.add(f"sweep: {', '.join(values['attacks'])} on {values['dataset']}")
-        from engine.jobs import CancelToken  # torch-free
-
-        self.token = CancelToken()
-        self.app.cancel_tokens.add(self.token)
-        self._sweep(values, self.token, train_missing)
+        self._sweep(values, self.start_token(), train_missing)
 
     def action_cancel_sweep(self) -> None:
-        if not self.running:
-            self.notify("no sweep is running")
-            return
-        self.token.cancel()
-        self.status.state = "cancelling"
-        self.log_pane.add("cancelling: the sweep stops after the current batch", "warning")
+        self.cancel_job()
 
     def action_export(self) -> None:
         s = self.state
@@ -196,9 +181,6 @@ class AttackLab(Horizontal):
             )
             return
         self.preview.pixels = not self.preview.pixels
-
-    def action_toggle_form(self) -> None:
-        self.form.display = not self.form.display
 
     # ------------------------------------------------------------------ workers
 
@@ -225,12 +207,6 @@ class AttackLab(Horizontal):
         bridge = Bridge(self, "sweep", transform=transform)
         run_job(bridge, lambda emit: engine_sweep.run_sweep(config, emit, token))
 
-    def _release(self) -> None:
-        """The sweep's worker has ended (finished or failed): a new one may start."""
-        if self.token is not None:
-            self.app.cancel_tokens.discard(self.token)
-            self.token = None
-
     @work(thread=True, group="job", exit_on_error=False)
     def _export_partial(self) -> None:
         """Write the run folder of a sweep that failed before writing its own."""
@@ -244,14 +220,6 @@ class AttackLab(Horizontal):
         run_job(Bridge(self, "export"), lambda emit: str(write_sweep_record(result)))
 
     # ------------------------------------------------------------------ engine messages
-
-    def on_job_progress(self, msg: m.JobProgress) -> None:
-        if self.status.state in ("starting", "loading"):
-            self.status.state = "running"
-        self.status.progress(msg)
-
-    def on_job_log(self, msg: m.JobLog) -> None:
-        self.log_pane.add(msg.message, msg.level)
 
     async def on_job_event(self, msg: m.JobEvent) -> None:
         event = msg.event
@@ -309,11 +277,6 @@ class AttackLab(Horizontal):
             self._offer_training(msg.error)
             return
         self.show_error(msg.title, msg.message)
-
-    def show_error(self, title: str, message: str) -> None:
-        """Every error lands in the log and in a notification; the app carries on."""
-        self.log_pane.add(f"{title}: {message}", "error")
-        self.notify(message, title=title, severity="error", timeout=8)
 
     def _offer_training(self, error: Any) -> None:
         from tui.screens.train import TrainScreen

@@ -24,6 +24,7 @@ from engine.errors import EngineError
 from tui import format as fmt
 from tui import messages as m
 from tui.bridge import Bridge, run_job
+from tui.panes.job_pane import JobPane
 from tui.widgets.curves import CurvePlot
 from tui.widgets.log import LogPane
 from tui.widgets.status import JobStatus
@@ -47,11 +48,14 @@ class Run:
     failed: bool = False
 
 
-class EmbeddingsPane(Horizontal):
+class EmbeddingsPane(JobPane):
     """Train word embeddings and compare models on live loss and metric curves."""
 
     HELP_TITLE = "Embeddings"
     HELP = "Set up a training run on the left, train, watch the curves; runs stay for comparison."
+    PROGRESS_JOBS = ("words",)
+    IDLE_MESSAGE = "no model is training"
+    CANCELLING_MESSAGE = "cancelling: training stops after the current batch"
     BINDINGS = [
         Binding("ctrl+r", "train", "Train"),
         Binding("ctrl+o", "pause", "Pause/resume"),
@@ -63,7 +67,6 @@ class EmbeddingsPane(Horizontal):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.runs: list[Run] = []
-        self.token: Any = None  # the running job's CancelToken
         self.pause_token: Any = None
 
     def compose(self) -> ComposeResult:
@@ -96,10 +99,6 @@ class EmbeddingsPane(Horizontal):
     @property
     def log_pane(self) -> LogPane:
         return self.query_one("#emb-log", LogPane)
-
-    @property
-    def running(self) -> bool:
-        return self.token is not None
 
     @property
     def current(self) -> Run | None:
@@ -146,7 +145,7 @@ class EmbeddingsPane(Horizontal):
         except EngineError as exc:
             self.show_error(exc.title, str(exc))
             return
-        from engine.jobs import CancelToken, PauseToken  # torch-free
+        from engine.jobs import PauseToken  # torch-free
 
         label = self._label(values["model"])
         run = Run(label, None)
@@ -154,9 +153,8 @@ class EmbeddingsPane(Horizontal):
         self.loss_plot.start(label)
         self.status.start("starting")
         self.log_pane.add(f"{label}: training on {values['corpus']}")
-        self.token, self.pause_token = CancelToken(), PauseToken()
-        self.app.cancel_tokens.add(self.token)
-        self._train(run, values, self.token, self.pause_token)
+        self.pause_token = PauseToken()
+        self._train(run, values, self.start_token(), self.pause_token)
 
     def _label(self, model: str) -> str:
         n = sum(1 for r in self.runs if r.label.split(" ")[0] == model)
@@ -176,12 +174,7 @@ class EmbeddingsPane(Horizontal):
             self.log_pane.add("paused: ctrl+o resumes, esc cancels")
 
     def action_cancel(self) -> None:
-        if not self.running:
-            self.notify("no model is training")
-            return
-        self.token.cancel()
-        self.status.state = "cancelling"
-        self.log_pane.add("cancelling: training stops after the current batch", "warning")
+        self.cancel_job()
 
     def action_save(self) -> None:
         run = self.current
@@ -189,9 +182,6 @@ class EmbeddingsPane(Horizontal):
             self.notify("nothing to save yet; ctrl+r trains a model", severity="warning")
             return
         self._export(run)
-
-    def action_toggle_form(self) -> None:
-        self.form.display = not self.form.display
 
     # ------------------------------------------------------------------ workers
 
@@ -234,21 +224,10 @@ class EmbeddingsPane(Horizontal):
         run_job(Bridge(self, "export"), export)
 
     def _release(self) -> None:
-        if self.token is not None:
-            self.app.cancel_tokens.discard(self.token)
-        self.token = self.pause_token = None
+        super()._release()
+        self.pause_token = None
 
     # ------------------------------------------------------------------ engine messages
-
-    def on_job_progress(self, msg: m.JobProgress) -> None:
-        if msg.job != "words":
-            return
-        if self.status.state in ("starting", "loading"):
-            self.status.state = "running"
-        self.status.progress(msg)
-
-    def on_job_log(self, msg: m.JobLog) -> None:
-        self.log_pane.add(msg.message, msg.level)
 
     def on_job_metric(self, msg: m.JobMetric) -> None:
         run = self.current
@@ -329,8 +308,3 @@ class EmbeddingsPane(Horizontal):
             source = ModelSource(run.label, lambda: emb, False, run.config)
         for pane in self.app.query(WordsPane):
             pane.use(source)
-
-    def show_error(self, title: str, message: str) -> None:
-        """Every error lands in the log and in a notification; the app carries on."""
-        self.log_pane.add(f"{title}: {message}", "error")
-        self.notify(message, title=title, severity="error", timeout=8)
