@@ -1,9 +1,12 @@
-"""The job contract every long computation follows: events, cancel token, device, seeding.
+"""The job contract every long computation follows: one call shape, events, cancel and pause.
 
-A job is a plain function ``job(config, emit, cancel) -> result``. It reports through ``emit``
-(called from the worker thread, so the UI must marshal to its own thread) with the small frozen
-event dataclasses below, checks ``cancel`` between batches and, when cancelled, returns what it
-finished. Nothing here imports a UI toolkit: the CLI, the Textual app and notebooks share it.
+Every long job (sweep, train a classifier, train word vectors, evaluate them) is a function
+``run(config, emit, cancel, pause) -> Result``. It reports through ``emit`` (called from the
+worker thread, so a UI marshals to its own thread) with the small frozen event dataclasses
+below, calls its :class:`Gate` between batches (which waits while paused and raises
+:class:`Cancelled` once cancelled), catches :class:`Cancelled` once at its top, and returns what
+it finished. Configs, events and results are torch-free (``engine/*/events.py``), so the UI
+imports and matches on them before torch has loaded. :mod:`engine.catalog` names every job.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.errors import UsageError
+from engine.fields import option, rule
 
 if TYPE_CHECKING:  # torch is imported lazily so UIs can use the events before it loads
     import torch
@@ -80,6 +84,16 @@ def ignore(_event: Event) -> None:
     """An ``emit`` for callers who do not want events."""
 
 
+@dataclass(kw_only=True)
+class Result:
+    """What every job returns: its run folder (None if it never made one), whether it was
+    cancelled (then it holds what finished), and its wall time."""
+
+    run_dir: str | None = None
+    cancelled: bool = False
+    seconds: float = 0.0
+
+
 # --------------------------------------------------------------------------- cancel
 
 
@@ -140,6 +154,47 @@ class PauseToken:
         return time.perf_counter() - start
 
 
+class Gate:
+    """What a job calls between batches: waits while paused, raises :class:`Cancelled` once
+    cancelled. Paused time is left out of ``meter``'s rate and counted in :attr:`paused`."""
+
+    def __init__(
+        self,
+        cancel: CancelToken | None = None,
+        pause: PauseToken | None = None,
+        meter: RateMeter | None = None,
+    ) -> None:
+        self.cancel = cancel or CancelToken()
+        self.pause = pause
+        self.meter = meter
+        self.paused = 0.0
+
+    def __call__(self) -> None:
+        if self.pause is not None:
+            waited = self.pause.wait(self.cancel)
+            if waited:
+                self.paused += waited
+                if self.meter is not None:
+                    self.meter.exclude(waited)
+        self.cancel.check()
+
+
+ConfigT = TypeVar("ConfigT", contravariant=True)
+ResultT = TypeVar("ResultT", bound=Result, covariant=True)
+
+
+class Job(Protocol[ConfigT, ResultT]):
+    """The one shape of a long job."""
+
+    def __call__(
+        self,
+        config: ConfigT,
+        emit: Emit = ...,
+        cancel: CancelToken | None = ...,
+        pause: PauseToken | None = ...,
+    ) -> ResultT: ...
+
+
 # --------------------------------------------------------------------------- rate meter
 
 
@@ -180,14 +235,37 @@ class RateMeter:
 # --------------------------------------------------------------------------- device, seed
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICE_HELP = "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps"
+
+
+def device_option() -> Any:
+    """The ``device`` field every job declares (the app sets it from its own --device)."""
+    return option("auto", DEVICE_HELP, form=False, check=rule(_device_name, "gpu"))
+
+
+def seed_option() -> Any:
+    """The ``seed`` field every job declares: the same seed and device give the same numbers."""
+    return option(0, "random seed: the same seed and device give the same numbers")
+
+
+def out_option() -> Any:
+    """The ``out`` field: where run folders go (the app uses the default)."""
+    return option(None, "runs folder (default: $ADVTUI_RUNS or the user data dir)", form=False)
+
+
+def _device_name(name: str) -> str | None:
+    if name in DEVICES or (name.startswith("cuda:") and name[5:].isdigit()):
+        return None
+    return f"must be one of {', '.join(DEVICES)} or cuda:N, got {name!r}"
 
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is absent is an error."""
     import torch
 
-    if name not in DEVICES and not name.startswith("cuda:"):
-        raise UsageError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+    reason = _device_name(name)
+    if reason:
+        raise UsageError(f"device {reason}")
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -195,11 +273,11 @@ def pick_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("device 'cuda' asked for but CUDA is not available here; use --device cpu")
+        raise UsageError("device 'cuda' asked for but CUDA is not available here; use cpu")
     if name == "mps" and not (
         getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
     ):
-        raise UsageError("device 'mps' asked for but MPS is not available here; use --device cpu")
+        raise UsageError("device 'mps' asked for but MPS is not available here; use cpu")
     return torch.device(name)
 
 
@@ -211,7 +289,8 @@ def device_label(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'s' if n != 1 else ''})"
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine.jobs import DEVICE_HELP
 from tui.vision_cli import add_vision_parsers
+from tui.words_cli import add_words_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,15 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Adversarial attacks and word embeddings, in the terminal. "
         "With no command, opens the app.",
     )
-    parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
+    # every job's own --device defaults to "not given", so this one holds unless it is given
+    parser.add_argument("--device", default="auto", help=f"{DEVICE_HELP} (default auto)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_vision_parsers(sub)
-    try:
-        from tui.words_cli import add_words_parser
-    except ImportError:
-        pass
-    else:
-        add_words_parser(sub)
+    add_words_parser(sub)
     return parser
 
 

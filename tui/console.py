@@ -6,9 +6,12 @@ app's widgets, so the CLI and the app report a job the same way.
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,8 +21,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from engine.jobs import Log
+from engine.errors import UsageError
+from engine.jobs import CancelToken, Log, Metric
 from engine.jobs import Progress as ProgressEvent
+from tui.options import cli_error
 
 console = Console(stderr=True)
 
@@ -27,7 +32,8 @@ console = Console(stderr=True)
 class ConsoleEvents:
     """An ``emit`` callable that drives a Rich progress bar; use as a context manager.
 
-    ``extra`` maps job-specific event types (a sweep point, an epoch) to handlers.
+    ``extra`` maps job-specific event types (a sweep point, an epoch) to handlers; the latest
+    ``loss`` metric shows beside the description.
     """
 
     def __init__(self, description: str, extra: dict[type, Any] | None = None) -> None:
@@ -42,6 +48,7 @@ class ConsoleEvents:
             transient=False,
         )
         self.task = self.progress.add_task(description, total=None, rate="")
+        self.description = description
         self.extra = extra or {}
 
         self.started = False
@@ -67,7 +74,53 @@ class ConsoleEvents:
         elif isinstance(event, Log):
             style = {"warning": "yellow", "error": "red"}.get(event.level, "dim")
             self.progress.console.print(f"[{style}]{event.message}[/]")
+        elif isinstance(event, Metric) and event.name == "loss":
+            text = f"{self.description} loss {event.value:.3f}"
+            self.progress.update(self.task, description=text)
         else:
             handler = self.extra.get(type(event))
             if handler:
                 handler(event)
+
+
+def run_in_console(
+    job: Callable[..., Any], config: Any, description: str, extra: dict[type, Any] | None = None
+) -> Any:
+    """Run ``job(config, emit, cancel)`` with a progress bar; return its result.
+
+    The first Ctrl-C (or SIGTERM) cancels: the job stops at its next batch and returns what it
+    finished, with ``cancelled`` set. A second one aborts at once. Engine messages come back
+    with the CLI's flags in place of config field names."""
+    cancel = CancelToken()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        console.print("[yellow]cancelling: the job stops after this batch (again: abort)[/]")
+
+    caught = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, on_signal) for s in caught}
+    try:
+        with ConsoleEvents(description, extra) as events:
+            return job(config, events, cancel)
+    except UsageError as exc:
+        raise cli_error(exc, type(config)) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def measure_width(renderable: RenderableType) -> int:
+    """The columns ``renderable`` needs to print without wrapping or cropping."""
+    options = console.options.update(width=10_000)
+    return Measurement.get(console, options, renderable).maximum
+
+
+def print_table(table: RenderableType) -> None:
+    """On a terminal, as wide as it is; a pipe or a log file gets the whole table, never one
+    cropped to 80 columns."""
+    if console.is_terminal:
+        console.print(table)
+    else:
+        Console(stderr=True, width=max(console.width, measure_width(table))).print(table)

@@ -17,17 +17,18 @@ def _number(text: str) -> float:
     try:
         value = float(Fraction(text)) if "/" in text else float(text)
     except (ValueError, ZeroDivisionError):
-        raise UsageError(f"not a number in budget list: {text!r}") from None
+        raise UsageError(f"has {text!r}, which is not a number") from None
     if not math.isfinite(value):
-        raise UsageError(f"budget must be finite, got {text!r}")
+        raise UsageError(f"has {text!r}, which is not finite")
     return value
 
 
 def parse_budgets(text: str, integer: bool = False) -> list[float]:
-    """Budgets from ``text``; ``integer`` for pixel counts. Errors are one-line UsageErrors."""
+    """Budgets from ``text``; ``integer`` for pixel counts. Errors are one-line UsageErrors that
+    read after the field's name (``eps has 'x', which is not a number``)."""
     text = (text or "").strip()
     if not text:
-        raise UsageError("empty budget list; e.g. 0,0.001,0.01 or 0:0.1:0.01")
+        raise UsageError("is an empty budget list; e.g. 0,0.001,0.01 or 0:0.1:0.01")
     values: list[float] = []
     for part in text.split(","):
         if not part.strip():
@@ -35,20 +36,20 @@ def parse_budgets(text: str, integer: bool = False) -> list[float]:
         if ":" in part:
             pieces = part.split(":")
             if len(pieces) != 3:
-                raise UsageError(f"a range is start:stop:step, got {part.strip()!r}")
+                raise UsageError(f"has range {part.strip()!r}; a range is start:stop:step")
             start, stop, step = (_number(p) for p in pieces)
             if step <= 0 or stop < start:
-                raise UsageError(f"range {part.strip()!r} needs step > 0 and stop >= start")
+                raise UsageError(f"has range {part.strip()!r}; it needs step > 0 and stop >= start")
             count = math.floor((stop - start) / step + 1e-9) + 1
             if count > 1000:
-                raise UsageError(f"range {part.strip()!r} has {count} budgets; 1000 at most")
+                raise UsageError(f"has range {part.strip()!r} of {count} budgets; 1000 at most")
             values += [round(start + i * step, 12) for i in range(count)]
         else:
             values.append(_number(part))
     if any(v < 0 for v in values):
-        raise UsageError("budgets must be >= 0")
+        raise UsageError("has a negative budget; budgets must be >= 0")
     if integer:
         if any(v != int(v) for v in values):
-            raise UsageError("pixel budgets are whole numbers, e.g. 0,1,5,10")
+            raise UsageError("must hold whole numbers of pixels, e.g. 0,1,5,10")
         values = [float(int(v)) for v in values]
     return sorted(set(values))

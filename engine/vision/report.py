@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from engine.runs import RunRecord
-
-if TYPE_CHECKING:
-    from engine.vision.sweep import SweepResult
+from engine.vision.events import SweepResult
 
 
 def write_sweep_record(result: SweepResult, record: RunRecord | None = None) -> Path:

@@ -13,47 +13,32 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.errors import UsageError
-from engine.jobs import CancelToken, Emit, Finished, Log, Metric, RateMeter, ignore, pick_device
+from engine.fields import asdict, validate
+from engine.jobs import (
+    Cancelled,
+    CancelToken,
+    Emit,
+    Finished,
+    Gate,
+    Log,
+    Metric,
+    PauseToken,
+    RateMeter,
+    ignore,
+    pick_device,
+)
 from engine.runs import RunRecord, cache_root
 from engine.vision.data import ImageSet, download_progress, load_dataset
+from engine.vision.events import TrainConfig, TrainResult
 from engine.vision.models import build
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    dataset: str = "cifar10"
-    data_dir: str | None = None
-    arch: str = "smallcnn"
-    epochs: int = 14
-    batch: int = 256
-    lr: float = 0.2
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    out: str | None = None  # runs root override
-
-    def cache_key(self) -> str:
-        return f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
-
-
-@dataclass
-class TrainResult:
-    model: nn.Module
-    test_accuracy: float
-    epochs_done: int
-    seconds: float
-    checkpoint: Path | None
-    cancelled: bool = False
 
 
 def checkpoint_path(config: TrainConfig) -> Path:
@@ -101,12 +86,16 @@ def evaluate(
 
 
 def train_classifier(
-    config: TrainConfig, emit: Emit = ignore, cancel: CancelToken | None = None
+    config: TrainConfig,
+    emit: Emit = ignore,
+    cancel: CancelToken | None = None,
+    pause: PauseToken | None = None,
 ) -> TrainResult:
-    """Train ``config.arch`` on the training split, evaluating on the test split each epoch."""
-    cancel = cancel or CancelToken()
-    if config.epochs < 1 or config.batch < 1:
-        raise UsageError("epochs and batch must be positive")
+    """Train ``config.arch`` on the training split, evaluating on the test split each epoch.
+
+    Cancelled, it returns the model as it is and caches nothing."""
+    validate(config)
+    gate = Gate(cancel, pause)
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
@@ -115,81 +104,105 @@ def train_classifier(
     train = load_dataset(config.dataset, "train", config.data_dir, download_progress(emit))
     test = load_dataset(config.dataset, "test", config.data_dir)
     model = build(config.arch, len(train.classes)).to(device, memory_format=torch.channels_last)
-    decay, no_decay = [], []
-    for p in model.parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.SGD(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.lr,
-        momentum=0.9,
-        nesterov=True,
-    )
-    steps_per_epoch = math.ceil(len(train) / config.batch)
-    total_steps = steps_per_epoch * config.epochs
-    warmup = max(1, int(0.15 * total_steps))
-
-    def lr_at(step: int) -> float:
-        if step < warmup:
-            return config.lr * (step + 1) / warmup
-        return config.lr * max(0.0, (total_steps - step) / (total_steps - warmup))
-
-    amp = use_bf16(device)
-    emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={amp}"))
-    meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
+    step = Stepper(model, config, math.ceil(len(train) / config.batch), device)
+    emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={step.amp}"))
+    gate.meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
     record = RunRecord("train", config.cache_key(), config.out)
     record.write_config(config)
+    result = TrainResult(model=model, test_accuracy=0.0, epochs_done=0, run_dir=str(record.path))
     history: list[dict[str, float]] = []
-    step = 0
-    acc = 0.0
-    epochs_done = 0
-    cancelled = False
-    for epoch in range(config.epochs):
-        model.train()
-        order = torch.randperm(len(train), generator=gen)
-        running, seen = 0.0, 0
-        for i in range(0, len(train), config.batch):
-            if cancel.cancelled:
-                cancelled = True
-                break
-            idx = order[i : i + config.batch]
-            x = augment(train.images[idx], gen).to(device).float().div_(255)
-            x = x.contiguous(memory_format=torch.channels_last)
-            y = train.labels[idx].to(device)
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            running += loss.item() * len(idx)
-            seen += len(idx)
-            meter.add(len(idx))
-            if step % 20 == 0:
-                emit(Metric("loss", step / steps_per_epoch, running / seen))
-        if cancelled:
-            break
-        acc, _ = evaluate(model, test, device)
-        epochs_done = epoch + 1
-        history.append(
-            {"epoch": epochs_done, "train_loss": running / max(seen, 1), "test_acc": acc}
-        )
-        emit(Metric("test_acc", epochs_done, acc))
-        emit(Log(f"epoch {epochs_done}/{config.epochs}: loss {running / seen:.3f}, test {acc:.2%}"))
-    seconds = time.perf_counter() - start
+    try:
+        for epoch in range(1, config.epochs + 1):
+            loss = _epoch(step, train, gen, gate, emit)
+            acc, _ = evaluate(model, test, device)
+            result.test_accuracy, result.epochs_done = acc, epoch
+            history.append({"epoch": epoch, "train_loss": loss, "test_acc": acc})
+            emit(Metric("test_acc", epoch, acc))
+            emit(Log(f"epoch {epoch}/{config.epochs}: loss {loss:.3f}, test {acc:.2%}"))
+    except Cancelled:
+        result.cancelled = True
+        done = result.epochs_done
+        emit(Log(f"training cancelled after {done} epoch(s); nothing cached", "warning"))
+    result.seconds = time.perf_counter() - start
     record.write_rows("metrics", history)
     model.eval()
-    ckpt = None
-    if not cancelled:
-        ckpt = checkpoint_path(config)
-        save_checkpoint(model, ckpt, config, acc, seconds)
-        torch.save(model.state_dict(), record.file("model.pt"))
-    emit(Finished("train", cancelled, seconds, str(record.path)))
-    return TrainResult(model, acc, epochs_done, seconds, ckpt, cancelled)
+    if not result.cancelled:
+        _keep(result, config, record)
+    emit(Finished("train", result.cancelled, result.seconds, result.run_dir))
+    return result
+
+
+class Stepper:
+    """One optimiser step at a time: SGD with Nesterov momentum, no decay on biases and norms,
+    a linear warm-up over 15% of the steps then a linear decay to 0, bf16 where native."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, per_epoch: int, device) -> None:
+        self.model, self.config, self.device = model, config, device
+        self.per_epoch = per_epoch
+        decay, no_decay = [], []
+        for p in model.parameters():
+            (no_decay if p.ndim <= 1 else decay).append(p)
+        self.opt = torch.optim.SGD(
+            [
+                {"params": decay, "weight_decay": config.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
+            lr=config.lr,
+            momentum=0.9,
+            nesterov=True,
+        )
+        self.total = per_epoch * config.epochs
+        self.warmup = max(1, int(0.15 * self.total))
+        self.done = 0
+        self.amp = use_bf16(device)
+
+    def lr_at(self, step: int) -> float:
+        lr = self.config.lr
+        if step < self.warmup:
+            return lr * (step + 1) / self.warmup
+        return lr * max(0.0, (self.total - step) / (self.total - self.warmup))
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.done)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            loss = F.cross_entropy(self.model(x), y, label_smoothing=self.config.label_smoothing)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.done += 1
+        return loss.item()
+
+
+def _epoch(step: Stepper, train: ImageSet, gen: torch.Generator, gate: Gate, emit: Emit) -> float:
+    """One pass over the shuffled, augmented training split; returns the mean loss."""
+    step.model.train()
+    order = torch.randperm(len(train), generator=gen)
+    running, seen = 0.0, 0
+    for i in range(0, len(train), step.config.batch):
+        gate()
+        idx = order[i : i + step.config.batch]
+        x = augment(train.images[idx], gen).to(step.device).float().div_(255)
+        x = x.contiguous(memory_format=torch.channels_last)
+        running += step(x, train.labels[idx].to(step.device)) * len(idx)
+        seen += len(idx)
+        if gate.meter is not None:
+            gate.meter.add(len(idx))
+        if step.done % 20 == 0:
+            emit(Metric("loss", step.done / step.per_epoch, running / seen))
+    return running / max(seen, 1)
+
+
+def _keep(result: TrainResult, config: TrainConfig, record: RunRecord) -> None:
+    """Cache the finished model (and copy it where ``save`` asks) with its card."""
+    ckpt = checkpoint_path(config)
+    save_checkpoint(result.model, ckpt, config, result.test_accuracy, result.seconds)
+    torch.save(result.model.state_dict(), record.file("model.pt"))
+    result.checkpoint = str(ckpt)
+    if config.save:
+        target = Path(config.save).expanduser()
+        shutil.copyfile(ckpt, target)
+        shutil.copyfile(ckpt.with_suffix(".json"), target.with_suffix(".json"))
 
 
 def save_checkpoint(

@@ -9,15 +9,19 @@ exactly which command trains it (:class:`ModelMissing`, which the app turns into
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from torch import nn
 
 from assets import asset_path
 from engine.errors import UsageError
-from engine.jobs import CancelToken, Emit, Log, ignore
+from engine.fields import mention
+from engine.jobs import Cancelled, CancelToken, Emit, Log, ignore
 from engine.runs import cache_root
 from engine.vision.models import ARCHITECTURES, load_model
+
+if TYPE_CHECKING:
+    from engine.vision.events import SweepConfig
 
 SHIPPED = {("cifar10", "smallcnn"): "smallcnn_cifar10.pt"}
 
@@ -30,8 +34,8 @@ class ModelMissing(UsageError):
     def __init__(self, arch: str, dataset: str) -> None:
         self.arch, self.dataset = arch, dataset
         super().__init__(
-            f"no trained {arch} for {dataset} yet; train it with "
-            f"`advtui train-model --model {arch} --dataset {dataset}` or pass --train"
+            f"no trained {arch} for {dataset} yet; train it first, or set "
+            f"{mention('train_missing')} to train it as part of this job"
         )
 
 
@@ -55,9 +59,11 @@ def cached_weights(dataset: str, arch: str) -> Path | None:
     return found[-1] if found else None
 
 
-def resolve_model(config: Any, emit: Emit = ignore, cancel: CancelToken | None = None) -> nn.Module:
-    """The model a sweep config names (fields: model, weights, dataset, data_dir, seed, device,
-    train_missing)."""
+def resolve_model(
+    config: SweepConfig, emit: Emit = ignore, cancel: CancelToken | None = None
+) -> nn.Module:
+    """The model a sweep config names (its model, weights, dataset, data_dir, seed, device and
+    train_missing fields); training it first, when missing and allowed, can be cancelled."""
     if config.weights:
         return load_model(config.model, config.weights)
     if config.model not in ARCHITECTURES:
@@ -70,9 +76,10 @@ def resolve_model(config: Any, emit: Emit = ignore, cancel: CancelToken | None =
             emit(Log(f"model {config.model}: weights {path.name}"))
             return load_model(config.model, path)
     train_set = training_dataset(config.dataset)
-    if not getattr(config, "train_missing", False):
+    if not config.train_missing:
         raise ModelMissing(config.model, train_set)
-    from engine.vision.train import TrainConfig, train_classifier
+    from engine.vision.events import TrainConfig
+    from engine.vision.train import train_classifier
 
     emit(Log(f"no trained {config.model} for {train_set}: training it now"))
     tc = TrainConfig(
@@ -84,5 +91,5 @@ def resolve_model(config: Any, emit: Emit = ignore, cancel: CancelToken | None =
     )
     result = train_classifier(tc, emit, cancel)
     if result.cancelled:
-        raise UsageError("training was cancelled before the model was ready")
+        raise Cancelled
     return result.model

@@ -16,6 +16,8 @@ from typing import Any
 import torch
 
 from engine.errors import UsageError
+from engine.fields import from_dict
+from engine.words.events import WordsConfig
 from engine.words.vocab import Vocab
 
 FORMAT = "advtui-words/1"
@@ -77,38 +79,28 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict:
 
 def embeddings_from_checkpoint(path: str | os.PathLike[str]):
     """Vectors (and the context predictor: SGNS output vectors or the softmax head)."""
-    from engine.words.query import Embeddings
+    from engine.words.vectors import from_state
 
     payload = load_checkpoint(path)
-    words = list(payload["words"])
-    counts = payload["counts"].numpy()
-    state = payload["trainer"]
-    name = str(payload["config"].get("model", ""))
-    if state.get("model") == "sgns":
-        return Embeddings(
-            words,
-            state["w_in"].float(),
-            counts=counts,
-            out_vectors=state["w_out"].float(),
-            name=name,
+    try:
+        return from_state(
+            payload["trainer"],
+            list(payload["words"]),
+            payload["counts"].numpy(),
+            str(payload["config"].get("model", "")),
         )
-    from engine.words.models import CBOW, ClassicSkipGram
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
-    cls = {"classic": ClassicSkipGram, "cbow": CBOW}.get(state.get("model_name"))
-    if cls is None:
-        raise UsageError(f"{path}: unknown model in checkpoint")
-    model = cls(state["vocab_size"], state["dim"], state["context_size"], state["hidden"])
-    model.load_state_dict({k: v.float() for k, v in state["model"].items()})
-    model.eval()
 
-    def context_fn(ids: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return model.context_scores(torch.as_tensor(ids, dtype=torch.long))
-
-    return Embeddings(
-        words,
-        model.embeddings.weight.detach().clone(),
-        counts=counts,
-        context_fn=context_fn,
-        name=name,
-    )
+def training_config(path: str | os.PathLike[str]) -> WordsConfig | None:
+    """The config a run folder or checkpoint was trained with; None for other files (word2vec
+    vectors carry none) or a checkpoint that cannot be read."""
+    p = Path(path).expanduser()
+    p = p / "checkpoint.pt" if p.is_dir() else p
+    if p.suffix not in (".pt", ".pth", ".ckpt") or not p.is_file():
+        return None
+    try:
+        return from_dict(WordsConfig, load_checkpoint(p).get("config") or {})
+    except (UsageError, TypeError):
+        return None

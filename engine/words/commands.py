@@ -8,20 +8,28 @@ One line is one query::
     analogy man woman king   man is to woman as king is to ?   (also: man:woman::king:?)
     odd cat dog lion car     the word that does not belong
     context lion [K]         only the predicted context words
+    compare lion [K]         predicted context words, untrained vs trained (a model trained
+                             here or a checkpoint: its kind and seed are known)
+    eval [--analogies F] [--pairs F]   analogy accuracy / word-pair Spearman (F: a file; the
+                             files the model was trained with by default)
+    load PATH                answer from a run folder, checkpoint or word2vec file
     word near                the bare-word query for a word that is also a command name
     help                     this list
 
 :func:`parse_query` turns text into a :class:`Query` (a malformed command raises a
 ``UsageError`` whose message is the command's one-line usage); :func:`run_query` answers it as
-plain data (:class:`QueryAnswer`: a summary line and tables of ``(word, score)`` rows) that the
-CLI renders with Rich and the app renders in its own widgets.
+plain data (:class:`QueryAnswer`: a summary line and tables of ``(word, score)`` rows) that
+``tui/render.py`` draws with Rich for the CLI and the app alike. ``load`` changes where the
+answers come from, so the front end carries it out; every other query is answered here.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import UsageError
 
@@ -38,6 +46,9 @@ USAGE: dict[str, str] = {
     "analogy": "usage: analogy A B C [K]  (A is to B as C is to ?)",
     "odd": "usage: odd A B C [D ...]  (which word does not belong)",
     "context": "usage: context WORD [K]  (words the model predicts around WORD)",
+    "compare": "usage: compare WORD [K]  (untrained vs trained predicted context words)",
+    "eval": "usage: eval [--analogies FILE] [--pairs FILE]  (the training files by default)",
+    "load": "usage: load PATH  (a run folder, checkpoint.pt or word2vec file)",
     "help": "usage: help  (list the commands)",
 }
 
@@ -54,6 +65,9 @@ ALIASES: dict[str, str] = {
     "context": "context",
     "ctx": "context",
     "word": "word",
+    "compare": "compare",
+    "eval": "eval",
+    "load": "load",
     "help": "help",
     "?": "help",
 }
@@ -67,12 +81,14 @@ _ANALOGY_SHORT = re.compile(r"^\s*(\S+?)\s*:\s*(\S+?)\s*::\s*(\S+?)\s*(?::\s*\??
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query: ``kind`` is word | near | sim | analogy | odd | context | help."""
+    """A parsed query: ``kind`` is word | near | sim | analogy | odd | context | compare |
+    eval | load | help. ``files`` holds eval's ``(flag, path)`` pairs and load's path."""
 
     kind: str
     words: tuple[str, ...] = ()
     k: int = DEFAULT_K
     text: str = ""
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,7 @@ class QueryAnswer:
         return out
 
 
-def _parse_k(command: str, token: str) -> int:
+def parse_k(command: str, token: str) -> int:
     try:
         k = int(token)
     except ValueError:
@@ -122,13 +138,17 @@ def parse_query(text: str) -> Query:
         if short is None:
             raise UsageError(USAGE["analogy"] + "; or A:B::C:?")
         return Query("analogy", tuple(w.lower() for w in short.groups()), 5, text)
+    raw = _split(text)
+    if raw[0].lower() in ("load", "eval"):
+        return _parse_files(raw[0].lower(), raw[1:], text)
     tokens = text.lower().split()
     head, args = tokens[0], tokens[1:]
     command = ALIASES.get(head)
     if command is None:
         if args:
             raise UsageError(
-                f"unknown command {head!r}; commands: near, sim, analogy, odd, context, help "
+                f"unknown command {head!r}; commands: near, sim, analogy, odd, context, compare, "
+                "eval, load, help "
                 "(or a single word)"
             )
         return Query("word", (head,), DEFAULT_K, text)
@@ -136,10 +156,10 @@ def parse_query(text: str) -> Query:
         if args:
             raise UsageError(USAGE["help"])
         return Query("help", (), DEFAULT_K, text)
-    if command in ("word", "near", "context"):
+    if command in ("word", "near", "context", "compare"):
         if len(args) not in (1, 2):
             raise UsageError(USAGE[command])
-        k = _parse_k(command, args[1]) if len(args) == 2 else DEFAULT_K
+        k = parse_k(command, args[1]) if len(args) == 2 else DEFAULT_K
         return Query(command, (args[0],), k, text)
     if command == "sim":
         if len(args) != 2:
@@ -148,7 +168,7 @@ def parse_query(text: str) -> Query:
     if command == "analogy":
         if len(args) not in (3, 4):
             raise UsageError(USAGE["analogy"])
-        k = _parse_k("analogy", args[3]) if len(args) == 4 else 5
+        k = parse_k("analogy", args[3]) if len(args) == 4 else 5
         return Query("analogy", tuple(args[:3]), k, text)
     # odd
     if len(args) < 3:
@@ -156,14 +176,53 @@ def parse_query(text: str) -> Query:
     return Query("odd", tuple(args), DEFAULT_K, text)
 
 
-def run_query(emb: Embeddings, query: Query | str) -> QueryAnswer:
-    """Answer ``query`` on ``emb``; unknown words raise ``UnknownWord`` (a ``UsageError``)."""
+def _split(text: str) -> list[str]:
+    """Shell-like words (a quoted path may hold spaces); plain whitespace split if unbalanced."""
+    try:
+        return shlex.split(text) or [text]
+    except ValueError:
+        return text.split()
+
+
+def _parse_files(command: str, args: list[str], text: str) -> Query:
+    """``load PATH`` and ``eval [--analogies F] [--pairs F]``: paths keep their case."""
+    if command == "load":
+        if len(args) != 1:
+            raise UsageError(USAGE["load"])
+        return Query("load", (), DEFAULT_K, text, (("path", args[0]),))
+    files = []
+    for i in range(0, len(args), 2):
+        flag = args[i]
+        if flag not in ("--analogies", "--pairs") or i + 1 >= len(args):
+            raise UsageError(USAGE["eval"])
+        files.append((flag[2:], args[i + 1]))
+    return Query("eval", (), DEFAULT_K, text, tuple(files))
+
+
+def run_query(
+    emb: Embeddings,
+    query: Query | str,
+    *,
+    config: Any = None,
+    files: Mapping[str, str | None] | None = None,
+) -> QueryAnswer:
+    """Answer ``query`` on ``emb``; unknown words raise ``UnknownWord`` (a ``UsageError``).
+
+    ``config`` (the model's training config) lets ``compare`` build the untrained model of
+    the same kind and seed; ``files`` are the evaluation files ``eval`` uses when it names
+    none. ``load`` is the caller's to carry out (it changes ``emb``)."""
     if isinstance(query, str):
         query = parse_query(query)
     kind, words, k = query.kind, query.words, query.k
     cos = ("word", "cosine")
     if kind == "help":
         return QueryAnswer(query, "commands", "\n".join(HELP_LINES))
+    if kind == "compare":
+        return _compare(emb, query, config)
+    if kind == "eval":
+        return _evaluate(emb, query, files or {})
+    if kind == "load":
+        raise UsageError("load changes the model; the console or CLI carries it out")
     if kind == "sim":
         a, b = words
         value = emb.similarity(a, b)
@@ -213,3 +272,54 @@ def run_query(emb: Embeddings, query: Query | str) -> QueryAnswer:
         summary = "no context predictor in these vectors (word2vec files hold input vectors only)"
     tables.append(AnswerTable("nearest words", cos, tuple(emb.neighbours(word, k))))
     return QueryAnswer(query, word, summary, tuple(tables))
+
+
+def _compare(emb: Embeddings, query: Query, config: Any) -> QueryAnswer:
+    """Predicted context words of the untrained model of the same kind and seed, and ours."""
+    from engine.words.vectors import untrained_like
+
+    if config is None:
+        raise UsageError(
+            "compare needs a model trained here or a checkpoint (its kind and seed); "
+            "word2vec files have neither"
+        )
+    word, k = query.words[0], query.k
+    trained = emb.context(word, k)  # unknown words fail here, before any work
+    fresh = untrained_like(emb, config).context(word, k)
+    return QueryAnswer(
+        query,
+        f"{word}: predicted context words, untrained vs trained {config.model}",
+        "",
+        (
+            AnswerTable("untrained", ("word", "p"), tuple(fresh)),
+            AnswerTable("trained", ("word", "p"), tuple(trained)),
+        ),
+    )
+
+
+def _evaluate(emb: Embeddings, query: Query, defaults: Mapping[str, str | None]) -> QueryAnswer:
+    """Analogy accuracy and Spearman on the named files, or on the training files."""
+    from engine.words.evaluate import evaluate_analogies, evaluate_pairs
+
+    chosen = dict(query.files) or {k: v for k, v in defaults.items() if v}
+    if not chosen:
+        raise UsageError(
+            "no evaluation files: the model was trained without any; "
+            + USAGE["eval"].removeprefix("usage: ")
+        )
+    rows: list[tuple[str, float]] = []
+    lines = []
+    if chosen.get("analogies"):
+        score = evaluate_analogies(emb, chosen["analogies"])
+        rows += [
+            ("analogies", score.overall),
+            ("semantic", score.semantic),
+            ("syntactic", score.syntactic),
+        ]
+        lines.append(score.summary())
+    if chosen.get("pairs"):
+        pairs = evaluate_pairs(emb, chosen["pairs"])
+        rows.append(("spearman", pairs.spearman))
+        lines.append(pairs.summary())
+    table = AnswerTable("scores", ("measure", "value"), tuple(rows))
+    return QueryAnswer(query, "evaluation", "\n".join(lines), (table,))

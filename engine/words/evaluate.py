@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.errors import UsageError
+from engine.fields import validate
+from engine.jobs import Cancelled, CancelToken, Emit, Finished, Gate, Log, PauseToken, ignore
+from engine.words.events import EvalConfig, EvalResult, Score
 
 if TYPE_CHECKING:
     from engine.words.query import Embeddings
@@ -276,3 +279,54 @@ def evaluate_pairs(
     return PairsScore(
         spearman(gold, model), len(usable), len(pairs) - len(usable), pearson(gold, model)
     )
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def evaluate_vectors(
+    config: EvalConfig,
+    emit: Emit = ignore,
+    cancel: CancelToken | None = None,
+    pause: PauseToken | None = None,
+) -> EvalResult:
+    """The evaluation job: every file of ``config`` scored on its vectors, one after another
+    (pause and cancel between files), the scores written to an ``eval`` run folder."""
+    import time
+
+    from engine.runs import RunRecord
+    from engine.words.formats import load_any
+
+    validate(config)
+    gate = Gate(cancel, pause)
+    start = time.perf_counter()
+    emb = load_any(config.model)
+    result = EvalResult(name=emb.name, shape=(len(emb), emb.dim))
+    record = RunRecord("eval", f"{emb.name or 'vectors'}", config.out)
+    record.write_config(config)
+    jobs = [(p, True) for p in config.analogies] + [(p, False) for p in config.pairs]
+    try:
+        for path, analogies in jobs:
+            gate()
+            emit(Log(f"scoring {Path(path).name}"))
+            result.scores += _scores(emb, path, analogies, config.restrict)
+    except Cancelled:
+        result.cancelled = True
+    result.seconds = time.perf_counter() - start
+    record.write_rows("scores", [asdict(s) for s in result.scores])
+    result.run_dir = str(record.path)
+    emit(Finished("eval", result.cancelled, result.seconds, result.run_dir))
+    return result
+
+
+def _scores(emb: Embeddings, path: str, analogies: bool, restrict: int) -> list[Score]:
+    name = Path(path).name
+    if not analogies:
+        p = evaluate_pairs(emb, path)
+        return [Score(name, "spearman", p.spearman, p.used, p.skipped)]
+    s = evaluate_analogies(emb, path, restrict_vocab=restrict)
+    return [
+        Score(name, "analogy", s.overall, s.total, s.skipped),
+        Score(name, "semantic", s.semantic, s.semantic_total, 0),
+        Score(name, "syntactic", s.syntactic, s.syntactic_total, 0),
+    ]

@@ -194,10 +194,8 @@ def load_any(path: str | os.PathLike[str]) -> Embeddings:
     if not p.exists():
         raise UsageError(f"no such file or folder: {p}")
     if p.suffix in (".pt", ".pth", ".ckpt"):
-        try:
-            from engine.words.checkpoint import embeddings_from_checkpoint
-        except ImportError:
-            raise UsageError("reading checkpoints needs engine.words.checkpoint") from None
+        from engine.words.checkpoint import embeddings_from_checkpoint
+
         emb = embeddings_from_checkpoint(p)
         if not emb.name:
             emb.name = p.stem

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -316,24 +317,13 @@ class SoftmaxTrainer:
                 return model.predict(ids)
             return model.context_scores(ids).argmax(dim=-1, keepdim=True)
 
-    def embeddings(self, words: list[str]):
+    def embeddings(self, words: list[str], counts: Any = None, name: str = ""):
         """An :class:`~engine.words.query.Embeddings` copy with this model's context predictor."""
-        from engine.words.query import Embeddings
+        from engine.words.vectors import softmax_embeddings
 
         if len(words) != self.vocab_size:
             raise UsageError(f"{len(words)} words given for a vocabulary of {self.vocab_size}")
-        model = self.cpu_model()
-
-        def context_fn(ids: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return model.context_scores(torch.as_tensor(ids, dtype=torch.long))
-
-        return Embeddings(
-            list(words),
-            model.embeddings.weight.detach().clone(),
-            context_fn=context_fn,
-            name=self.model_name,
-        )
+        return softmax_embeddings(self.cpu_model(), words, counts, name or self.model_name)
 
     # ------------------------------------------------------------------ state
 

@@ -195,10 +195,9 @@ class SGNSTrainer:
             return self.w_in.detach().to("cpu", copy=True), self.w_out.detach().to("cpu", copy=True)
 
     def embeddings(self, words: list[str], counts=None, name: str = ""):
-        from engine.words.query import Embeddings
+        from engine.words.vectors import sgns_embeddings
 
-        w_in, w_out = self.vectors()
-        return Embeddings(words, w_in, counts=counts, out_vectors=w_out, name=name)
+        return sgns_embeddings(*self.vectors(), words, counts, name)
 
     def _meta(self) -> dict:
         return {

@@ -14,6 +14,7 @@ is the one it would get alone and a batch gives the same result as one image at 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -65,16 +66,28 @@ class AttackSpec:
 REGISTRY: dict[str, AttackSpec] = {}
 
 
-def register(name: str, axis: str, summary: str, **params: Any) -> Callable[[AttackFn], AttackFn]:
-    """Decorator adding an attack function to the registry under ``name``."""
+def register(name: str, axis: str, summary: str) -> Callable[[AttackFn], AttackFn]:
+    """Decorator adding an attack function to the registry under ``name``.
+
+    Its parameters and defaults are read from the function's signature (every keyword after
+    ``budget``), so the registry, ``advtui attacks`` and a direct call agree by construction."""
     if axis not in ("eps", "pixels"):
         raise ValueError(f"axis must be 'eps' or 'pixels', not {axis!r}")
 
     def deco(fn: AttackFn) -> AttackFn:
-        REGISTRY[name] = AttackSpec(name, fn, axis, summary, dict(params))
+        REGISTRY[name] = AttackSpec(name, fn, axis, summary, signature_defaults(fn))
         return fn
 
     return deco
+
+
+def signature_defaults(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword parameters after ``(model, images, labels, budget)`` with their defaults."""
+    params = list(inspect.signature(fn).parameters.values())[4:]
+    missing = [p.name for p in params if p.default is inspect.Parameter.empty]
+    if missing:
+        raise TypeError(f"attack parameters need defaults: {', '.join(missing)}")
+    return {p.name: p.default for p in params}
 
 
 def get_attack(name: str) -> AttackSpec:

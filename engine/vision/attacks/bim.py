@@ -17,10 +17,6 @@ from engine.vision.attacks.targets import TargetSpec
     "bim",
     "eps",
     "BIM / I-FGSM (Kurakin 2017): `steps` sign steps of `alpha`, kept in the eps-box",
-    alpha=2 / 255,
-    steps=10,
-    target=None,
-    early_stop=False,
 )
 def bim(
     model: nn.Module,

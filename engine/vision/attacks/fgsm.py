@@ -13,7 +13,7 @@ from engine.vision.attacks.loop import gradient_attack
 from engine.vision.attacks.targets import TargetSpec
 
 
-@register("fgsm", "eps", "FGSM (Goodfellow 2015): one sign-gradient step of size eps", target=None)
+@register("fgsm", "eps", "FGSM (Goodfellow 2015): one sign-gradient step of size eps")
 def fgsm(
     model: nn.Module,
     images: torch.Tensor,

@@ -16,9 +16,6 @@ from engine.vision.attacks.loop import gradient_attack
     "illc",
     "eps",
     "iterative least-likely class (Kurakin 2017): BIM descending to the clean least-likely class",
-    alpha=2 / 255,
-    steps=10,
-    early_stop=False,
 )
 def illc(
     model: nn.Module,

@@ -69,7 +69,6 @@ def oneshot(
     "iterated",
     "eps",
     "seed's attack beta (iugm): up to `steps` raw-gradient steps, least likely class re-picked",
-    steps=10,
 )
 def iterated(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, steps: int = 10

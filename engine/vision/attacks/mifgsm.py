@@ -25,16 +25,7 @@ def momentum_step(
     return linf_project(x + alpha * g.sign(), state, eps)
 
 
-@register(
-    "mifgsm",
-    "eps",
-    "MI-FGSM (Dong 2018): BIM with gradient momentum `decay`",
-    alpha=2 / 255,
-    steps=10,
-    decay=1.0,
-    target=None,
-    early_stop=False,
-)
+@register("mifgsm", "eps", "MI-FGSM (Dong 2018): BIM with gradient momentum `decay`")
 def mifgsm(
     model: nn.Module,
     images: torch.Tensor,

@@ -75,11 +75,6 @@ def pick(x: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
     "onepixel",
     "pixels",
     "one/few-pixel attack (Su 2019) by differential evolution over k pixels' place and colour",
-    steps=20,
-    popsize=100,
-    mutation=0.5,
-    target=None,
-    early_stop=True,
 )
 def onepixel(
     model: nn.Module,

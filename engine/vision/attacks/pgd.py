@@ -17,11 +17,6 @@ from engine.vision.attacks.targets import TargetSpec
     "pgd",
     "eps",
     "PGD L-inf (Madry 2018): random start, `steps` sign steps of `alpha` in the eps-box",
-    alpha=2 / 255,
-    steps=10,
-    random_start=True,
-    target=None,
-    early_stop=False,
 )
 def pgd(
     model: nn.Module,

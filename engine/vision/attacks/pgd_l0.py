@@ -23,11 +23,6 @@ def l0_step(x: torch.Tensor, grad: torch.Tensor, state: State, alpha: float, k: 
     "pgd-l0",
     "pixels",
     "sparse PGD (Croce & Hein 2019): gradient steps kept to the k best pixels each step",
-    alpha=120000 / 255,
-    steps=20,
-    random_start=True,
-    target=None,
-    early_stop=True,
 )
 def pgd_l0(
     model: nn.Module,

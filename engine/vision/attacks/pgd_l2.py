@@ -17,11 +17,6 @@ from engine.vision.attacks.targets import TargetSpec
     "pgd-l2",
     "eps",
     "PGD L2 (Madry 2018): eps is the L2 radius; random start, `steps` steps of L2 length `alpha`",
-    alpha=0.2,
-    steps=10,
-    random_start=True,
-    target=None,
-    early_stop=False,
 )
 def pgd_l2(
     model: nn.Module,

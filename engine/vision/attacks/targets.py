@@ -11,27 +11,9 @@ from __future__ import annotations
 import torch
 
 from engine.errors import UsageError
+from engine.vision.events import TARGET_CHOICES, parse_target  # noqa: F401  (torch-free)
 
 TargetSpec = int | str | None
-TARGET_CHOICES = ("least-likely", "random")
-
-
-def parse_target(value: TargetSpec) -> TargetSpec:
-    """``None``, a non-negative class index, or one of :data:`TARGET_CHOICES` (UsageError else)."""
-    if value is None or isinstance(value, int) and not isinstance(value, bool):
-        if isinstance(value, int) and value < 0:
-            raise UsageError(f"target class must be >= 0, got {value}")
-        return value
-    text = str(value).strip().lower().replace("_", "-")
-    if text in ("", "none"):
-        return None
-    if text.isdigit():
-        return int(text)
-    if text in ("least", "ll"):
-        text = "least-likely"
-    if text not in TARGET_CHOICES:
-        raise UsageError(f"unknown target {value!r}; give a class index, least-likely or random")
-    return text
 
 
 def resolve_target(

@@ -1,0 +1,323 @@
+"""The vision jobs' configs, events and results, torch-free so the UI can import and match on
+them before the engine loads.
+
+Each config field is declared once (:func:`engine.fields.option`): the CLI options, the app's
+forms and the validation all come from here. Rules that need the attack registry (known
+names, targeted modes) import it lazily; only a running job or a submitted form asks them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import UsageError
+from engine.fields import (
+    FieldError,
+    at_least,
+    at_most,
+    between,
+    existing_file,
+    existing_path,
+    option,
+    positive,
+    rule,
+)
+from engine.jobs import Result, device_option, out_option, seed_option
+
+DATASETS = ("sample", "cifar10", "imagefolder")
+TRAIN_DATASETS = ("cifar10", "imagefolder")  # ``sample`` is test images only
+DEFAULT_EPS = "0,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
+DEFAULT_PIXELS = "0,1,2,5,10,20"
+STAT_KEYS = ("linf", "l2", "l0", "psnr", "ssim")
+TARGET_CHOICES = ("least-likely", "random")
+
+
+# --------------------------------------------------------------------------- field rules
+
+
+def parse_target(value: int | str | None) -> int | str | None:
+    """``None``, a class index, or one of :data:`TARGET_CHOICES`; a FieldError otherwise."""
+    if value is None or isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and value < 0:
+            raise FieldError("target", f"must be a class index >= 0, got {value}")
+        return value
+    text = str(value).strip().lower().replace("_", "-")
+    if text in ("", "none"):
+        return None
+    if text.isdigit():
+        return int(text)
+    if text in ("least", "ll"):
+        text = "least-likely"
+    if text not in TARGET_CHOICES:
+        raise UsageError(f"must be a class index, least-likely or random, got {value!r}"[:120])
+    return text
+
+
+def _target_reason(value: str) -> str | None:
+    try:
+        parse_target(value)
+    except FieldError as exc:
+        return exc.reason
+    return None
+
+
+def _budget_reason(integer: bool) -> Any:
+    def reason(text: str) -> str | None:
+        from engine.vision.budgets import parse_budgets
+
+        try:
+            parse_budgets(text, integer=integer)
+        except UsageError as exc:
+            return str(exc)
+        return None
+
+    return reason
+
+
+def _attacks_reason(names: tuple[str, ...]) -> str | None:
+    if not names:
+        return "must name at least one attack"
+    from engine.vision.attacks import REGISTRY
+
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        return f"has unknown {unknown[0]!r}; choose from {', '.join(sorted(REGISTRY))}"
+    return None
+
+
+def _model_reason(name: str) -> str | None:
+    return None if name.strip() else "must name an architecture or a model file"
+
+
+# --------------------------------------------------------------------------- configs
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A sweep: which images, which model, which attacks at which budgets."""
+
+    dataset: str = option(
+        "sample",
+        "sample (built in, offline), cifar10 (downloaded, or a copy in data_dir), or "
+        "imagefolder (data_dir with train/ and test/ class folders)",
+        choices=DATASETS,
+    )
+    data_dir: str | None = option(
+        None,
+        "an existing dataset copy: cifar-10-batches-py or an ImageFolder tree",
+        label="data dir",
+        placeholder="cifar10/imagefolder copy",
+        check=existing_path(),
+    )
+    model: str = option(
+        "smallcnn",
+        "smallcnn, resnet18, or a TorchScript / torch.export file",
+        placeholder="smallcnn, resnet18, file",
+        check=rule(_model_reason, " "),
+    )
+    weights: str | None = option(
+        None,
+        "a state_dict file for model (loaded with weights_only=True)",
+        placeholder="state_dict file (optional)",
+        check=existing_file(),
+    )
+    attacks: tuple[str, ...] = option(
+        ("oneshot", "iterated"),
+        "attacks, comma-separated (`advtui attacks` lists them)",
+        flag="--attack",
+        check=rule(_attacks_reason, ("no-such-attack",)),
+    )
+    eps: str = option(
+        DEFAULT_EPS,
+        "eps budgets for the eps attacks: 0,0.01 | start:stop:step | 8/255",
+        placeholder="0,0.01 or 0:0.1:0.01",
+        check=rule(_budget_reason(False), "0,x"),
+    )
+    pixels: str = option(
+        DEFAULT_PIXELS,
+        "L0 budgets in pixels for the pixel attacks: 0,1,5",
+        placeholder="0,1,5,10",
+        check=rule(_budget_reason(True), "0,1.5"),
+    )
+    n: int = option(
+        1000,
+        "images to attack, class-balanced (the app starts lighter: a CPU answers in seconds)",
+        label="N",
+        app=200,
+        check=(at_least(1), at_most(10_000_000)),
+    )
+    batch: int = option(250, "images per batch", app=100, check=(at_least(1), at_most(1_000_000)))
+    steps: int | None = option(
+        None,
+        "steps of the iterative attacks (empty: each attack's own default)",
+        placeholder="attack default",
+        check=(at_least(1), at_most(100_000)),
+    )
+    target: str | None = option(
+        None,
+        "targeted mode for the attacks that have one: a class index, least-likely or random "
+        "(empty: untargeted; accuracy counts any mistake)",
+        placeholder="untargeted",
+        check=rule(_target_reason, "sideways"),
+    )
+    seed: int = seed_option()
+    device: str = device_option()
+    samples: int = option(
+        8, "images kept per point for the previews", label="previews", check=between(0, 64)
+    )
+    ssim_bar: float = option(
+        0.95,
+        "plausibility bar: the threshold is the largest budget whose mean SSIM stays above it",
+        label="SSIM bar",
+        check=between(0, 1),
+    )
+    train_missing: bool = option(
+        False,
+        "train the model first when no trained weights exist",
+        flag="--train",
+        form=False,
+    )
+    out: str | None = out_option()
+
+    def check(self) -> None:
+        """Rules across fields (after each field passed its own)."""
+        if parse_target(self.target) is None:
+            return
+        from engine.vision.attacks import REGISTRY
+
+        if not any("target" in REGISTRY[a].params for a in self.attacks):
+            targeted = ", ".join(n for n, s in REGISTRY.items() if "target" in s.params)
+            raise FieldError("target", f"needs an attack with a targeted mode ({targeted})")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training a victim classifier on a dataset's training split."""
+
+    dataset: str = option(
+        "cifar10", "the dataset whose training split to learn", choices=TRAIN_DATASETS
+    )
+    data_dir: str | None = option(
+        None,
+        "an existing dataset copy: cifar-10-batches-py or an ImageFolder tree",
+        label="data dir",
+        placeholder="cifar10/imagefolder copy",
+        check=existing_path(),
+    )
+    arch: str = option(
+        "smallcnn", "architecture to train", flag="--model", label="model",
+        choices=("smallcnn", "resnet18"),
+    )  # fmt: skip
+    epochs: int = option(14, "passes over the training split", check=between(1, 10_000))
+    batch: int = option(256, "images per step", check=between(1, 100_000))
+    lr: float = option(0.2, "peak learning rate (warm-up, then linear decay)", check=positive())
+    weight_decay: float = option(5e-4, "L2 weight decay", label="decay", check=between(0, 1))
+    label_smoothing: float = option(
+        0.0, "label smoothing of the cross-entropy", label="smoothing", check=between(0, 0.99)
+    )
+    seed: int = seed_option()
+    device: str = device_option()
+    save: str | None = option(
+        None, "also copy the trained state_dict (and its card) to this file", form=False
+    )
+    out: str | None = out_option()
+
+    def cache_key(self) -> str:
+        return f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class SweepStarted:
+    """Sent once the data and model are ready: what the sweep will cover."""
+
+    attacks: tuple[str, ...]
+    axes: dict[str, str]
+    budgets: dict[str, tuple[float, ...]]
+    classes: tuple[str, ...]
+    n: int
+    clean_accuracy: float
+    device: str
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One finished (attack, budget): the numbers of a row in the results table."""
+
+    attack: str
+    axis: str
+    budget: float
+    n: int
+    accuracy: float
+    success_rate: float
+    mean_iterations: float
+    linf: float
+    l2: float
+    l0: float
+    psnr: float
+    ssim: float
+    seconds: float
+
+    def row(self) -> dict[str, float | str | int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The first few evaluation images at one (attack, budget), for half-block previews.
+
+    Tensors (``[k, C, H, W]`` floats in [0, 1] and ``[k]`` labels, on the CPU) ride along
+    untyped here so this module stays torch-free."""
+
+    attack: str
+    budget: float
+    original: Any
+    adversarial: Any
+    labels: Any
+    preds: Any
+    classes: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- results
+
+
+def plausibility_threshold(points: list[SweepPoint], bar: float) -> float | None:
+    """The largest budget up to which mean SSIM stays >= ``bar`` at every budget; None if none."""
+    best = None
+    for p in sorted(points, key=lambda p: p.budget):
+        if math.isnan(p.ssim) or p.ssim < bar:
+            break
+        best = p.budget
+    return best
+
+
+@dataclass(kw_only=True)
+class SweepResult(Result):
+    """The points finished (all of them unless cancelled), their samples and the clean accuracy."""
+
+    config: SweepConfig
+    points: list[SweepPoint] = field(default_factory=list)
+    samples: list[Samples] = field(default_factory=list)
+    clean_accuracy: float = float("nan")
+
+    def curve(self, attack: str) -> list[SweepPoint]:
+        return [p for p in self.points if p.attack == attack]
+
+    def thresholds(self, bar: float | None = None) -> dict[str, float | None]:
+        """Per attack: the plausibility threshold (see :func:`plausibility_threshold`)."""
+        bar = self.config.ssim_bar if bar is None else bar
+        return {a: plausibility_threshold(self.curve(a), bar) for a in self.config.attacks}
+
+
+@dataclass(kw_only=True)
+class TrainResult(Result):
+    """The trained model (an ``nn.Module``), its last test accuracy and where it was cached."""
+
+    model: Any
+    test_accuracy: float
+    epochs_done: int
+    checkpoint: str | None = None
