@@ -302,6 +302,16 @@ def show(value: Any) -> str:
 # --------------------------------------------------------------------------- configs
 
 
+def check_text(cls: type, name: str, text: str) -> Any:
+    """One field's text parsed and checked on its own (a form checks a field as it is left);
+    rules across fields wait for :func:`validate`."""
+    spec = spec_of(cls, name)
+    value = parse(spec, text)
+    if value is not None:
+        _check_value(spec, value)
+    return value
+
+
 def validate(config: Any) -> None:
     """Check every field of ``config`` against its declaration, then its ``check()`` for rules
     across fields. The first problem raises a one-line :class:`FieldError`."""
@@ -311,18 +321,22 @@ def validate(config: Any) -> None:
             if spec.optional:
                 continue
             raise FieldError(spec.name, "must be set")
-        _check_type(spec, value)
-        if spec.option.choices and not _in_choices(spec, value):
-            raise FieldError(
-                spec.name, f"must be one of {', '.join(spec.option.choices)}, got {shown(value)}"
-            )
-        for check in spec.option.checks:
-            reason = check(value)
-            if reason:
-                raise FieldError(spec.name, reason)
+        _check_value(spec, value)
     across = getattr(config, "check", None)
     if callable(across):
         across()
+
+
+def _check_value(spec: Spec, value: Any) -> None:
+    _check_type(spec, value)
+    if spec.option.choices and not _in_choices(spec, value):
+        raise FieldError(
+            spec.name, f"must be one of {', '.join(spec.option.choices)}, got {shown(value)}"
+        )
+    for check in spec.option.checks:
+        reason = check(value)
+        if reason:
+            raise FieldError(spec.name, reason)
 
 
 def _check_type(spec: Spec, value: Any) -> None:

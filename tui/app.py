@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from assets import asset_path
 from tui.bridge import describe_error
 from tui.commands import ActionsProvider
-from tui.messages import EngineFailed, EngineReady
+from tui.messages import EngineFailed, EngineReady, ModelSource, UseModel
 from tui.panes import PANES
 
 
@@ -87,10 +87,7 @@ class AdvTUI(App[None]):
         with TabbedContent(id="tabs"):
             for spec in PANES:
                 with TabPane(spec.title, id=spec.id):
-                    if spec.widget is None:
-                        yield spec.widget_class()(spec.coming)
-                    else:
-                        yield spec.widget_class()(classes="pane")
+                    yield spec.widget_class()(classes="pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -122,7 +119,7 @@ class AdvTUI(App[None]):
             extras = {}
             for spec in PANES:
                 loader = getattr(spec.widget_class(), "load_engine", None)
-                if spec.widget is not None and loader is not None:
+                if loader is not None:
                     extras[spec.id] = loader()
         except Exception as exc:
             self.post_message(EngineFailed(*describe_error(exc)))
@@ -140,6 +137,11 @@ class AdvTUI(App[None]):
 
     def on_job_finished(self) -> None:
         settle_garbage()
+
+    def on_model_source(self, msg: ModelSource) -> None:
+        """A pane offers a model to answer from: every pane that answers queries hears of it."""
+        for pane in self.query(".pane"):
+            pane.post_message(UseModel(msg))
 
     def on_engine_failed(self, msg: EngineFailed) -> None:
         self.sub_title = f"engine failed: {msg.title}"

@@ -9,7 +9,7 @@ the message queue while the bar never ends stale.
 
 :func:`run_job` runs a job function inside a worker with its bridge: it posts ``JobFinished``
 with the job's return value, or ``JobFailed`` with a one-line title and message when it raises.
-Nothing here imports torch or the engine at import time.
+Nothing here imports torch at import time (the engine's event types are torch-free).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from textual.message_pump import MessagePump
 
+from engine.jobs import Finished, Log, Metric, Progress, Result
 from tui import messages as m
 
 
@@ -39,7 +40,6 @@ class Bridge:
         self.job = job
         self.interval = interval
         self.transform = transform
-        self.finished: Any = None  # the engine's Finished event, once seen
         self.posted = 0
         self.coalesced = 0
         self._lock = threading.Lock()
@@ -47,21 +47,21 @@ class Bridge:
         self._last = 0.0
 
     def __call__(self, event: Any) -> None:
-        kind = type(event).__name__
-        if kind == "Progress":
+        if isinstance(event, Progress):
             self._progress(event)
             return
         self.flush()
-        if kind == "Log":
-            self._post(m.JobLog(self.job, event.message, event.level))
-        elif kind == "Metric":
-            self._post(m.JobMetric(self.job, event.name, event.step, event.value))
-        elif kind == "Finished":
-            self.finished = event
-        else:
-            if self.transform is not None:
-                event = self.transform(event)
-            self._post(m.JobEvent(self.job, event))
+        match event:
+            case Log():
+                self._post(m.JobLog(self.job, event.message, event.level))
+            case Metric():
+                self._post(m.JobMetric(self.job, event.name, event.step, event.value))
+            case Finished():
+                pass  # the job's return value says the same, and more (see finish)
+            case _:
+                if self.transform is not None:
+                    event = self.transform(event)
+                self._post(m.JobEvent(self.job, event))
 
     def _progress(self, event: Any) -> None:
         now = time.monotonic()
@@ -95,18 +95,13 @@ class Bridge:
     # ------------------------------------------------------------------ end of a job
 
     def finish(self, result: Any) -> None:
+        """The job returned: a job's :class:`Result`, or a plain value (a query's answer)."""
         self.flush()
-        fin = self.finished
-        run_dir = getattr(result, "run_dir", None) or (fin.run_dir if fin else None)
-        self._post(
-            m.JobFinished(
-                self.job,
-                bool(getattr(result, "cancelled", fin.cancelled if fin else False)),
-                float(getattr(result, "seconds", fin.seconds if fin else 0.0)),
-                run_dir,
-                result,
-            )
-        )
+        if isinstance(result, Result):
+            done = m.JobFinished(self.job, result.cancelled, result.seconds, result.run_dir, result)
+        else:
+            done = m.JobFinished(self.job, False, 0.0, None, result)
+        self._post(done)
 
     def fail(self, error: BaseException) -> None:
         self.flush()

@@ -7,6 +7,7 @@ inside :class:`JobEvent` unchanged, so a new job type needs no new message here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,3 +91,24 @@ class JobFailed(Message):
     title: str
     message: str
     error: BaseException | None = None
+
+
+@dataclass
+class ModelSource(Message):
+    """A model the Words console can answer from, offered by the pane that trained it (this
+    message bubbles up to the app, which hands every pane a :class:`UseModel`).
+
+    ``get`` runs on a worker thread; a ``live`` source (a model in training) is asked again
+    for every query, the others once. ``config`` is the training config, when known."""
+
+    label: str
+    get: Callable[[], Any]
+    live: bool = False
+    config: Any = None
+
+
+@dataclass
+class UseModel(Message, bubble=False):
+    """The app to each pane: answer from ``source`` from now on (panes that answer queries)."""
+
+    source: ModelSource

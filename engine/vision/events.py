@@ -20,6 +20,7 @@ from engine.fields import (
     between,
     existing_file,
     existing_path,
+    mention,
     option,
     positive,
     rule,
@@ -104,6 +105,12 @@ class SweepConfig:
         "imagefolder (data_dir with train/ and test/ class folders)",
         choices=DATASETS,
     )
+    attacks: tuple[str, ...] = option(
+        ("oneshot", "iterated"),
+        "attacks, comma-separated (`advtui attacks` lists them)",
+        flag="--attack",
+        check=rule(_attacks_reason, ("no-such-attack",)),
+    )
     data_dir: str | None = option(
         None,
         "an existing dataset copy: cifar-10-batches-py or an ImageFolder tree",
@@ -122,12 +129,6 @@ class SweepConfig:
         "a state_dict file for model (loaded with weights_only=True)",
         placeholder="state_dict file (optional)",
         check=existing_file(),
-    )
-    attacks: tuple[str, ...] = option(
-        ("oneshot", "iterated"),
-        "attacks, comma-separated (`advtui attacks` lists them)",
-        flag="--attack",
-        check=rule(_attacks_reason, ("no-such-attack",)),
     )
     eps: str = option(
         DEFAULT_EPS,
@@ -229,6 +230,21 @@ class TrainConfig:
 
 
 # --------------------------------------------------------------------------- events
+
+
+class ModelMissing(UsageError):
+    """No trained weights exist for this architecture and dataset yet (the app offers to
+    train them; the CLI says how)."""
+
+    title = "Model not trained yet"
+
+    def __init__(self, arch: str, dataset: str) -> None:
+        self.arch, self.dataset = arch, dataset
+        super().__init__(
+            f"no trained {arch} for {dataset} yet; train it first, or set "
+            f"{mention('train_missing')} to train it as part of this job"
+        )
+
 
 
 @dataclass(frozen=True)

@@ -14,29 +14,15 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from assets import asset_path
-from engine.errors import UsageError
-from engine.fields import mention
 from engine.jobs import Cancelled, CancelToken, Emit, Log, ignore
 from engine.runs import cache_root
+from engine.vision.events import ModelMissing
 from engine.vision.models import ARCHITECTURES, load_model
 
 if TYPE_CHECKING:
     from engine.vision.events import SweepConfig
 
 SHIPPED = {("cifar10", "smallcnn"): "smallcnn_cifar10.pt"}
-
-
-class ModelMissing(UsageError):
-    """No trained weights exist for this architecture and dataset yet."""
-
-    title = "Model not trained yet"
-
-    def __init__(self, arch: str, dataset: str) -> None:
-        self.arch, self.dataset = arch, dataset
-        super().__init__(
-            f"no trained {arch} for {dataset} yet; train it first, or set "
-            f"{mention('train_missing')} to train it as part of this job"
-        )
 
 
 def training_dataset(dataset: str) -> str:

@@ -176,6 +176,11 @@ def parse_query(text: str) -> Query:
     return Query("odd", tuple(args), DEFAULT_K, text)
 
 
+def help_answer(query: Query | None = None) -> QueryAnswer:
+    """The list of commands (needs no model)."""
+    return QueryAnswer(query or Query("help"), "commands", "\n".join(HELP_LINES))
+
+
 def _split(text: str) -> list[str]:
     """Shell-like words (a quoted path may hold spaces); plain whitespace split if unbalanced."""
     try:
@@ -216,7 +221,7 @@ def run_query(
     kind, words, k = query.kind, query.words, query.k
     cos = ("word", "cosine")
     if kind == "help":
-        return QueryAnswer(query, "commands", "\n".join(HELP_LINES))
+        return help_answer(query)
     if kind == "compare":
         return _compare(emb, query, config)
     if kind == "eval":

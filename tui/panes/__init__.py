@@ -3,7 +3,7 @@
 ``widget`` is ``"module:Class"``, imported when the app composes (pane modules must not import
 torch at import time). A pane class may define ``load_engine()`` (a static method run on the
 engine-loading thread, after torch is in) and ``engine_ready(data)`` (called on the UI thread
-with what ``load_engine`` returned). ``coming`` shows a placeholder until the pane exists.
+with what ``load_engine`` returned).
 """
 
 from __future__ import annotations
@@ -17,14 +17,9 @@ from typing import Any
 class PaneSpec:
     id: str
     title: str
-    widget: str | None = None
-    coming: str = ""
+    widget: str
 
     def widget_class(self) -> type[Any]:
-        if self.widget is None:
-            from tui.panes.coming import Coming
-
-            return Coming
         module, _, name = self.widget.partition(":")
         return getattr(import_module(module), name)
 

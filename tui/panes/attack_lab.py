@@ -16,27 +16,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 
-from engine.errors import EngineError
+from engine.vision.events import (
+    ModelMissing,
+    Samples,
+    SweepPoint,
+    SweepResult,
+    SweepStarted,
+    plausibility_threshold,
+)
 from tui import format as fmt
 from tui import messages as m
 from tui.bridge import Bridge, run_job
 from tui.panes.job_pane import JobPane
 from tui.widgets.log import LogPane
 from tui.widgets.plots import PlotPanel
-from tui.widgets.preview import SamplePreview
+from tui.widgets.preview import PreviewSet, SamplePreview
 from tui.widgets.results import ResultsTable
 from tui.widgets.status import JobStatus
 from tui.widgets.sweep_form import SweepForm
-
-
-@dataclass
-class EngineDefaults:
-    """What the form needs from the engine, gathered on the engine-loading thread."""
-
-    attacks: list[tuple[str, str]]
-    chosen: tuple[str, ...]
-    budgets: dict[str, str]
-    datasets: tuple[str, ...]
 
 
 @dataclass
@@ -45,6 +42,7 @@ class SweepState:
 
     config: Any = None
     started: Any = None
+    axes: dict[str, str] = field(default_factory=dict)
     points: list[Any] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)  # the engine's Samples, for export
     result: Any = None
@@ -56,10 +54,13 @@ class AttackLab(JobPane):
 
     HELP_TITLE = "Attack lab"
     HELP = "Set up a sweep on the left, run it, browse the results on the right."
+    JOB = "sweep"
+    PROGRESS_JOBS = ("sweep",)
     IDLE_MESSAGE = "no sweep is running"
     CANCELLING_MESSAGE = "cancelling: the sweep stops after the current batch"
     BINDINGS = [
         Binding("ctrl+r", "run_sweep", "Run"),
+        Binding("ctrl+o", "pause", "Pause/resume"),
         Binding("escape", "cancel_sweep", "Cancel"),
         Binding("ctrl+s", "export", "Export"),
         Binding("ctrl+t", "toggle_pixels", "Pixels"),
@@ -69,7 +70,6 @@ class AttackLab(JobPane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = SweepState()
-        self.ssim_bar = 0.95
 
     def compose(self) -> ComposeResult:
         yield SweepForm(id="form")
@@ -106,8 +106,8 @@ class AttackLab(JobPane):
     # ------------------------------------------------------------------ engine loading
 
     @staticmethod
-    def load_engine() -> EngineDefaults:
-        """Runs on the engine-loading thread: the registry and the engine's defaults.
+    def load_engine() -> list[tuple[str, str]]:
+        """Runs on the engine-loading thread: the registry's attacks and their budget axes.
 
         Also imports what the first sweep would import late (matplotlib for the run record),
         so it is loaded off the UI's path and frozen out of the garbage collector's scans."""
@@ -116,23 +116,13 @@ class AttackLab(JobPane):
         matplotlib.use("Agg")
         import matplotlib.pyplot  # noqa: F401
 
-        import engine.vision.report  # noqa: F401
+        import engine.vision.sweep  # noqa: F401
         from engine.vision.attacks import REGISTRY
-        from engine.vision.data import DATASETS
-        from engine.vision.sweep import SweepConfig
 
-        cfg = SweepConfig()
-        return EngineDefaults(
-            attacks=[(name, spec.axis) for name, spec in REGISTRY.items()],
-            chosen=tuple(cfg.attacks),
-            budgets={"eps": cfg.eps, "pixels": cfg.pixels},
-            datasets=tuple(DATASETS),
-        )
+        return [(name, spec.axis) for name, spec in REGISTRY.items()]
 
-    def engine_ready(self, defaults: EngineDefaults) -> None:
-        self.form.engine_ready(
-            defaults.attacks, defaults.chosen, defaults.budgets, defaults.datasets
-        )
+    def engine_ready(self, attacks: list[tuple[str, str]]) -> None:
+        self.form.engine_ready(attacks)
 
     # ------------------------------------------------------------------ actions
 
@@ -140,20 +130,28 @@ class AttackLab(JobPane):
         if self.running:
             self.notify("a sweep is running; esc cancels it", severity="warning")
             return
-        if getattr(self.app, "engine_device", None) is None:
-            self.notify("the engine is still loading; ctrl+r again in a moment", severity="warning")
+        config = self.read_form(train_missing=train_missing)
+        if config is None:
             return
-        try:
-            values = self.form.values()
-        except EngineError as exc:
-            self.show_error(exc.title, str(exc))
-            return
-        self.state = SweepState()
+        self.state = SweepState(config=config)
         self.table.reset()
         self.preview.clear()
-        self.status.start("starting")
-        self.log_pane.add(f"sweep: {', '.join(values['attacks'])} on {values['dataset']}")
-        self._sweep(values, self.start_token(), train_missing)
+        self.log_pane.add(f"sweep: {', '.join(config.attacks)} on {config.dataset}")
+        self.start_job(config, self._transform)
+
+    def _transform(self, event: Any) -> Any:
+        """On the worker thread: samples become preview images before they reach the UI."""
+        from tui.widgets.halfblock import preview_from_samples
+
+        if isinstance(event, SweepStarted):
+            self.state.axes = dict(event.axes)
+        elif isinstance(event, Samples):
+            self.state.samples.append(event)
+            return preview_from_samples(event, self.state.axes.get(event.attack, "eps"))
+        return event
+
+    def action_pause(self) -> None:
+        self.toggle_pause()
 
     def action_cancel_sweep(self) -> None:
         self.cancel_job()
@@ -185,36 +183,14 @@ class AttackLab(JobPane):
     # ------------------------------------------------------------------ workers
 
     @work(thread=True, group="job", exit_on_error=False)
-    def _sweep(self, values: dict[str, Any], token: Any, train_missing: bool) -> None:
-        from engine.vision import sweep as engine_sweep
-        from tui.widgets.halfblock import preview_from_samples
-
-        config = engine_sweep.SweepConfig(
-            device=self.app.device_name, train_missing=train_missing, **values
-        )
-        self.state.config = config
-        axes: dict[str, str] = {}
-
-        def transform(event: Any) -> Any:
-            kind = type(event).__name__
-            if kind == "SweepStarted":
-                axes.update(event.axes)
-            elif kind == "Samples":
-                self.state.samples.append(event)
-                return preview_from_samples(event, axes.get(event.attack, "eps"))
-            return event
-
-        bridge = Bridge(self, "sweep", transform=transform)
-        run_job(bridge, lambda emit: engine_sweep.run_sweep(config, emit, token))
-
-    @work(thread=True, group="job", exit_on_error=False)
     def _export_partial(self) -> None:
         """Write the run folder of a sweep that failed before writing its own."""
         from engine.vision.report import write_sweep_record
-        from engine.vision.sweep import SweepResult
 
         s = self.state
-        result = SweepResult(s.config, list(s.points), list(s.samples), cancelled=True)
+        result = SweepResult(
+            config=s.config, points=list(s.points), samples=list(s.samples), cancelled=True
+        )
         if s.started is not None:
             result.clean_accuracy = s.started.clean_accuracy
         run_job(Bridge(self, "export"), lambda emit: str(write_sweep_record(result)))
@@ -223,28 +199,24 @@ class AttackLab(JobPane):
 
     async def on_job_event(self, msg: m.JobEvent) -> None:
         event = msg.event
-        kind = type(event).__name__
-        if kind == "SweepStarted":
+        if isinstance(event, SweepStarted):
             self.state.started = event
             self.status.state = "running"
             await self.plots.start(event.axes, event.budgets)
-        elif kind == "SweepPoint":
+        elif isinstance(event, SweepPoint):
             self.state.points.append(event)
             self.table.add_point(event)
             self.plots.add_point(event)
             self._update_thresholds()
-        elif kind == "PreviewSet":
+        elif isinstance(event, PreviewSet):
             self.preview.add(event)
 
     def _update_thresholds(self) -> None:
-        from engine.vision.sweep import plausibility_threshold  # loaded by now
-
         s = self.state
-        if s.started is None:
+        if s.started is None or s.config is None:
             return
-        bar = getattr(s.config, "ssim_bar", self.ssim_bar)
         thresholds = {
-            a: plausibility_threshold([p for p in s.points if p.attack == a], bar)
+            a: plausibility_threshold([p for p in s.points if p.attack == a], s.config.ssim_bar)
             for a in s.started.attacks
         }
         self.plots.set_thresholds(s.started.axes, thresholds)
@@ -254,7 +226,7 @@ class AttackLab(JobPane):
             self.state.run_dir = msg.result
             self.action_export()
             return
-        self._release()
+        self.release()
         self.state.result = msg.result
         self.state.run_dir = msg.run_dir
         n = len(self.state.points)
@@ -270,13 +242,13 @@ class AttackLab(JobPane):
         if msg.job == "export":
             self.show_error("Export failed", msg.message)
             return
-        self._release()
-        self.status.finish("failed")
-        if type(msg.error).__name__ == "ModelMissing":
+        if isinstance(msg.error, ModelMissing):
+            self.release()
+            self.status.finish("failed")
             self.log_pane.add(msg.message, "warning")
             self._offer_training(msg.error)
             return
-        self.show_error(msg.title, msg.message)
+        self.job_failed(msg)
 
     def _offer_training(self, error: Any) -> None:
         from tui.screens.train import TrainScreen
@@ -293,7 +265,7 @@ class AttackLab(JobPane):
                 arch=error.arch,
                 dataset=error.dataset,
                 data_dir=None if config is None or config.dataset == "sample" else config.data_dir,
-                seed=getattr(config, "seed", 0),
+                seed=config.seed if config is not None else 0,
             ),
             done,
         )

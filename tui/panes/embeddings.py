@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 
-from engine.errors import EngineError
+from engine.words.events import EpochEnd, TrainingStarted
 from tui import format as fmt
 from tui import messages as m
 from tui.bridge import Bridge, run_job
@@ -28,7 +28,7 @@ from tui.panes.job_pane import JobPane
 from tui.widgets.curves import CurvePlot
 from tui.widgets.log import LogPane
 from tui.widgets.status import JobStatus
-from tui.widgets.words_form import MODELS, WordsForm
+from tui.widgets.words_form import WordsForm
 
 # EpochEnd metrics drawn on the epoch plot (the rest, like loss or pair counts, are logged only)
 EPOCH_METRICS = ("accuracy", "analogy", "wordsim", "simlex")
@@ -40,8 +40,7 @@ class Run:
 
     label: str
     config: Any
-    job: Any = None
-    started: Any = None  # TrainingStarted
+    started: TrainingStarted | None = None
     epochs: list[Any] = field(default_factory=list)  # EpochEnd events
     result: Any = None  # WordsResult
     run_dir: str | None = None
@@ -53,6 +52,7 @@ class EmbeddingsPane(JobPane):
 
     HELP_TITLE = "Embeddings"
     HELP = "Set up a training run on the left, train, watch the curves; runs stay for comparison."
+    JOB = "words"
     PROGRESS_JOBS = ("words",)
     IDLE_MESSAGE = "no model is training"
     CANCELLING_MESSAGE = "cancelling: training stops after the current batch"
@@ -67,7 +67,6 @@ class EmbeddingsPane(JobPane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.runs: list[Run] = []
-        self.pause_token: Any = None
 
     def compose(self) -> ComposeResult:
         yield WordsForm(id="words-form")
@@ -110,92 +109,39 @@ class EmbeddingsPane(JobPane):
         if focused is None or self not in focused.ancestors:
             self.form.query_one("#model").focus()
 
-    def on_unmount(self) -> None:
-        """Leaving for any reason (quit, a test failing): the job stops at its next batch."""
-        if self.token is not None:
-            self.token.cancel()
-
-    # ------------------------------------------------------------------ engine loading
-
-    @staticmethod
-    def load_engine() -> dict[str, dict[str, Any]]:
-        """Runs on the engine-loading thread: each model's default hyper-parameters."""
-        from dataclasses import asdict
-
-        try:
-            from engine.words.train import defaults_for
-        except ImportError:  # an install without the words engine: the form stays empty
-            return {}
-        return {model: asdict(defaults_for(model)) for model in MODELS}
-
-    def engine_ready(self, defaults: dict[str, dict[str, Any]]) -> None:
-        self.form.engine_ready(defaults)
-
     # ------------------------------------------------------------------ actions
 
     def action_train(self) -> None:
         if self.running:
             self.notify("a model is training; esc cancels it", severity="warning")
             return
-        if getattr(self.app, "engine_device", None) is None:
-            self.notify("the engine is still loading; ctrl+r again in a moment", severity="warning")
+        config = self.read_form()
+        if config is None:
             return
-        try:
-            values = self.form.values()
-        except EngineError as exc:
-            self.show_error(exc.title, str(exc))
-            return
-        from engine.jobs import PauseToken  # torch-free
-
-        label = self._label(values["model"])
-        run = Run(label, None)
-        self.runs.append(run)
+        label = self._label(config.model)
+        self.runs.append(Run(label, config))
         self.loss_plot.start(label)
-        self.status.start("starting")
-        self.log_pane.add(f"{label}: training on {values['corpus']}")
-        self.pause_token = PauseToken()
-        self._train(run, values, self.start_token(), self.pause_token)
+        self.log_pane.add(f"{label}: training on {config.corpus}")
+        self.start_job(config)
 
     def _label(self, model: str) -> str:
         n = sum(1 for r in self.runs if r.label.split(" ")[0] == model)
         return model if n == 0 else f"{model} #{n + 1}"
 
     def action_pause(self) -> None:
-        if not self.running or self.pause_token is None:
-            self.notify("no model is training")
-            return
-        if self.pause_token.paused:
-            self.pause_token.resume()
-            self.status.state = "running"
-            self.log_pane.add("resumed")
-        else:
-            self.pause_token.pause()
-            self.status.state = "paused"
-            self.log_pane.add("paused: ctrl+o resumes, esc cancels")
+        self.toggle_pause()
 
     def action_cancel(self) -> None:
         self.cancel_job()
 
     def action_save(self) -> None:
         run = self.current
-        if run is None or (run.result is None and run.job is None):
+        if run is None or (run.result is None and run.started is None):
             self.notify("nothing to save yet; ctrl+r trains a model", severity="warning")
             return
         self._export(run)
 
     # ------------------------------------------------------------------ workers
-
-    @work(thread=True, group="job", exit_on_error=False)
-    def _train(self, run: Run, values: dict[str, Any], token: Any, pause: Any) -> None:
-        from engine.words.train import WordsConfig, WordsJob
-
-        def job(emit: Any) -> Any:
-            config = WordsConfig(device=self.app.device_name, **values)
-            run.config = config
-            run.job = WordsJob(config)
-            return run.job.run(emit, token, pause)
-
-        run_job(Bridge(self, "words"), job)
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, run: Run) -> None:
@@ -210,7 +156,7 @@ class EmbeddingsPane(JobPane):
             if run.result is not None:
                 emb = run.result.embeddings
             else:  # still training: the weights as they are now
-                emb = run.job.snapshot()
+                emb = run.started.snapshot()
             if run.run_dir:
                 folder = Path(run.run_dir) / "export"
             else:
@@ -223,10 +169,6 @@ class EmbeddingsPane(JobPane):
 
         run_job(Bridge(self, "export"), export)
 
-    def _release(self) -> None:
-        super()._release()
-        self.pause_token = None
-
     # ------------------------------------------------------------------ engine messages
 
     def on_job_metric(self, msg: m.JobMetric) -> None:
@@ -237,26 +179,20 @@ class EmbeddingsPane(JobPane):
             self.loss_plot.add(run.label, msg.step, msg.value)
 
     def on_job_event(self, msg: m.JobEvent) -> None:
-        run = self.current
-        event = msg.event
-        kind = type(event).__name__
+        run, event = self.current, msg.event
         if run is None:
             return
-        if kind == "TrainingStarted":
+        if isinstance(event, TrainingStarted):
             run.started = event
             self.status.state = "running"
             self._answer_from(run, live=True)
             config = run.config
-            if (
-                config is not None
-                and config.model == "sgns"
-                and not (config.analogies or config.pairs)
-            ):
+            if config.model == "sgns" and not (config.analogies or config.pairs):
                 self.log_pane.add(
                     "sgns has no per-epoch accuracy: set analogies/pairs in the form for "
                     "analogy and wordsim curves"
                 )
-        elif kind == "EpochEnd":
+        elif isinstance(event, EpochEnd):
             run.epochs.append(event)
             for name, value in event.metrics.items():
                 if name in EPOCH_METRICS:
@@ -269,7 +205,7 @@ class EmbeddingsPane(JobPane):
             return
         if msg.job != "words":
             return
-        self._release()
+        self.release()
         run = self.current
         if run is None:
             return
@@ -291,20 +227,20 @@ class EmbeddingsPane(JobPane):
             return
         if msg.job != "words":
             return
-        self._release()
         if self.current is not None:
             self.current.failed = True
-        self.status.finish("failed")
-        self.show_error(msg.title, msg.message)
+        self.job_failed(msg)
 
     def _answer_from(self, run: Run, live: bool) -> None:
-        """Point the Words console at this run: its snapshots now, its final vectors later."""
-        from tui.panes.words import ModelSource, WordsPane
+        """Tell the app the Words console may answer from this run: its snapshots now, its
+        final vectors later (the app hands the message to the panes that listen)."""
+        from tui.messages import ModelSource
 
-        if live:
-            source = ModelSource(f"{run.label} (training)", run.job.snapshot, True, run.config)
-        else:
+        if live and run.started is not None and run.started.snapshot is not None:
+            source = ModelSource(f"{run.label} (training)", run.started.snapshot, True, run.config)
+        elif run.result is not None and run.result.embeddings is not None:
             emb = run.result.embeddings
             source = ModelSource(run.label, lambda: emb, False, run.config)
-        for pane in self.app.query(WordsPane):
-            pane.use(source)
+        else:
+            return
+        self.post_message(source)

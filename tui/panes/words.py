@@ -1,23 +1,22 @@
 """The Words console: type a query, read the answer as tables; history, completion, help.
 
 The query language is the engine's (``engine.words.commands``: ``parse_query``/``run_query``,
-shared with ``advtui words query``); this pane adds what needs the app around it: ``eval``
-(the evaluation files set in the Embeddings form, or ``--analogies``/``--pairs``), ``load
-PATH`` (a run folder, checkpoint or word2vec text file) and ``compare WORD`` (the predicted
-context words of a fresh untrained model of the same kind next to the trained one).
+shared with ``advtui words query``): every line goes through ``parse_query``, and only
+``load PATH`` (which changes where answers come from) is carried out here. ``eval`` uses the
+evaluation files the answering model was trained with unless the line names others, and
+``compare`` knows the model's kind and seed from its training config.
 
-Answers come from a :class:`ModelSource`: the model being trained (each query takes a fresh
-``WordsJob.snapshot()``), the last finished run, or a loaded file; the header says which.
-Queries run one at a time on a worker thread, in the order typed, so a 70k-word vocabulary
-never holds up a key press; malformed lines are refused on the spot with their usage line.
+Answers come from a :class:`~tui.messages.ModelSource` that the app hands this pane (a
+:class:`~tui.messages.UseModel` message): the model being trained (each query takes a fresh
+snapshot), the last finished run, or a loaded file; the header says which. Queries run one at
+a time on a worker thread, in the order typed, so a 70k-word vocabulary never holds up a key
+press; malformed lines are refused on the spot with their usage line.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from textual import work
@@ -27,117 +26,15 @@ from textual.containers import Vertical
 from textual.widgets import Label
 
 from engine.errors import UsageError
+from engine.words.commands import ALIASES, Query, help_answer, parse_query
 from tui import messages as m
 from tui.bridge import Bridge, run_job
+from tui.messages import ModelSource
 from tui.widgets.answers import AnswerLog
 from tui.widgets.console_input import ConsoleInput
 
-# the pane's own commands, next to the engine's (engine.words.commands.USAGE)
-APP_USAGE: dict[str, str] = {
-    "eval": "usage: eval [--analogies FILE] [--pairs FILE]  (files from the Embeddings form "
-    "by default)",
-    "load": "usage: load PATH  (a run folder, checkpoint.pt or word2vec text file)",
-    "compare": "usage: compare WORD [K]  (untrained vs trained predicted context words)",
-}
-COMMANDS = (
-    "near",
-    "sim",
-    "analogy",
-    "odd",
-    "context",
-    "word",
-    "help",
-    *APP_USAGE,
-)
+COMMANDS = tuple(dict.fromkeys(ALIASES.values()))
 NO_MODEL = "no model yet: train one in the Embeddings tab (F3), or load PATH"
-
-
-@dataclass
-class ModelSource:
-    """Where answers come from. ``get`` runs on a worker thread; ``live`` sources (a model in
-    training) are asked again for every query, the others once."""
-
-    label: str
-    get: Callable[[], Any]
-    live: bool = False
-    config: Any = None  # the WordsConfig it was trained with (for compare), when known
-
-
-def untrained_like(emb: Any, config: Any) -> Any:
-    """A fresh, untrained model of ``config.model``'s kind over ``emb``'s vocabulary.
-
-    Same shape and seed as the trained run, no training step: what the seed showed as the
-    'before' of its SkipGram. Classic/CBOW predict context words through their untrained head;
-    SGNS's output vectors start at zero, so its untrained context scores are all 0.5.
-    """
-    import numpy as np
-    import torch
-
-    words = list(emb.words)
-    if config.model == "sgns":
-        from engine.words.sgns import SGNSTrainer
-
-        trainer = SGNSTrainer(
-            len(words),
-            np.zeros(1, dtype=np.int32),
-            np.ones(len(words), dtype=np.int64),
-            dim=emb.dim,
-            seed=config.seed,
-        )
-        return trainer.embeddings(words, name="sgns (untrained)")
-    from engine.words.models import SoftmaxTrainer
-
-    window = int(config.window)
-    trainer = SoftmaxTrainer(
-        config.model,
-        len(words),
-        np.zeros(2 * window + 1, dtype=np.int64),
-        dim=emb.dim,
-        context_size=window,
-        hidden=int(config.hidden),
-        lr=1e-3,
-        batch=1,
-        device="cpu",
-        generator=torch.Generator().manual_seed(int(config.seed)),
-    )
-    return trainer.embeddings(words)
-
-
-def checkpoint_config(path: str) -> Any:
-    """The training config stored in our checkpoint (or a run folder's), else None."""
-    from pathlib import Path
-    from types import SimpleNamespace
-
-    p = Path(path).expanduser()
-    p = p / "checkpoint.pt" if p.is_dir() else p
-    if p.suffix not in (".pt", ".pth", ".ckpt") or not p.is_file():
-        return None
-    try:
-        from engine.words.checkpoint import load_checkpoint
-
-        config = load_checkpoint(p).get("config") or {}
-    except Exception:
-        return None
-    needed = ("model", "window", "hidden", "seed")
-    return SimpleNamespace(**config) if all(k in config for k in needed) else None
-
-
-def parse_eval(args: list[str], defaults: dict[str, str | None]) -> dict[str, str | None]:
-    """``eval [--analogies F] [--pairs F]`` -> the two paths (form defaults fill the gaps)."""
-    out = dict(defaults)
-    i = 0
-    while i < len(args):
-        flag = args[i]
-        if flag not in ("--analogies", "--pairs") or i + 1 >= len(args):
-            raise UsageError(APP_USAGE["eval"])
-        out[flag[2:]] = args[i + 1]
-        i += 2
-    if not out.get("analogies") and not out.get("pairs"):
-        raise UsageError(
-            "no evaluation files: set analogies/pairs in the Embeddings form, or "
-            + APP_USAGE["eval"].removeprefix("usage: ")
-        )
-    return out
 
 
 class WordsPane(Vertical):
@@ -199,8 +96,11 @@ class WordsPane(Vertical):
 
     # ------------------------------------------------------------------ the model
 
+    def on_use_model(self, msg: m.UseModel) -> None:
+        self.use(msg.source)
+
     def use(self, source: ModelSource | None) -> None:
-        """Answer from ``source`` from now on (the Embeddings pane calls this on a new run)."""
+        """Answer from ``source`` from now on."""
         self.source = source
         self._cached = None
         if source is None:
@@ -255,96 +155,35 @@ class WordsPane(Vertical):
 
     def _dispatch(self, line: str) -> None:
         """Check the line now (usage errors answer at once); queue the work it asks for."""
-        from engine.words import commands
-
-        try:
-            tokens = shlex.split(line)
-        except ValueError:
-            tokens = line.split()
-        head, args = tokens[0].lower(), tokens[1:]
-        if head == "help" and not args:
-            lines = [*commands.HELP_LINES, *(u.removeprefix("usage: ") for u in APP_USAGE.values())]
-            self.out.answer(
-                commands.QueryAnswer(commands.Query("help"), "commands", "\n".join(lines))
-            )
+        query = parse_query(line)
+        if query.kind == "help":
+            self.out.answer(help_answer(query))
             self.answered += 1
-        elif head == "load":
-            if len(args) != 1:
-                raise UsageError(APP_USAGE["load"])
-            self._submit(line, lambda: self._load(args[0]))
-        elif head == "eval":
-            paths = parse_eval(args, self._form_eval_paths())
-            self._submit(line, lambda: self._evaluate(paths))
-        elif head == "compare":
-            if len(args) not in (1, 2):
-                raise UsageError(APP_USAGE["compare"])
-            k = commands._parse_k("context", args[1]) if len(args) == 2 else commands.DEFAULT_K
-            self._submit(line, lambda: self._compare(args[0].lower(), k))
+        elif query.kind == "load":
+            path = query.files[0][1]
+            self._submit(line, lambda: self._load(path))
         else:
-            query = commands.parse_query(line)
             if self.source is None:
                 raise UsageError(NO_MODEL)
-            self._submit(line, lambda: commands.run_query(self._embeddings(), query))
-
-    def _form_eval_paths(self) -> dict[str, str | None]:
-        try:
-            form = self.app.query_one("EmbeddingsPane").form
-        except Exception:
-            return {"analogies": None, "pairs": None}
-        return {name: form.field(name).value.strip() or None for name in ("analogies", "pairs")}
+            self._submit(line, lambda: self._answer(query))
 
     # ------------------------------------------------------------------ the work (threads)
 
+    def _answer(self, query: Query) -> Any:
+        from engine.words.commands import run_query
+
+        config = self.source.config if self.source is not None else None
+        files = {"analogies": config.analogies, "pairs": config.pairs} if config else {}
+        return run_query(self._embeddings(), query, config=config, files=files)
+
     def _load(self, path: str) -> Any:
+        from engine.words.checkpoint import training_config
         from engine.words.formats import load_any
 
         emb = load_any(path)
-        source = ModelSource(f"loaded {path}", lambda: emb, config=checkpoint_config(path))
+        source = ModelSource(f"loaded {path}", lambda: emb, config=training_config(path))
         self.app.call_from_thread(self.use, source)
         return f"loaded {len(emb):,} words x {emb.dim} from {path}"
-
-    def _evaluate(self, paths: dict[str, str | None]) -> Any:
-        from engine.words.commands import AnswerTable, Query, QueryAnswer
-        from engine.words.evaluate import evaluate_analogies, evaluate_pairs
-
-        emb = self._embeddings()
-        rows: list[tuple[str, float]] = []
-        lines = []
-        if paths.get("analogies"):
-            score = evaluate_analogies(emb, paths["analogies"])
-            rows += [
-                ("analogies", score.overall),
-                ("semantic", score.semantic),
-                ("syntactic", score.syntactic),
-            ]
-            lines.append(score.summary())
-        if paths.get("pairs"):
-            pairs = evaluate_pairs(emb, paths["pairs"])
-            rows.append(("spearman", pairs.spearman))
-            lines.append(pairs.summary())
-        table = AnswerTable("scores", ("measure", "value"), tuple(rows))
-        return QueryAnswer(Query("eval"), "evaluation", "\n".join(lines), (table,))
-
-    def _compare(self, word: str, k: int) -> Any:
-        from engine.words.commands import AnswerTable, Query, QueryAnswer
-
-        source = self.source
-        emb = self._embeddings()
-        if source is None or source.config is None:
-            raise UsageError(
-                "compare needs a model trained here (its kind and seed); loaded vectors have none"
-            )
-        trained = emb.context(word, k)  # unknown words fail here, before any work
-        fresh = untrained_like(emb, source.config).context(word, k)
-        return QueryAnswer(
-            Query("compare", (word,), k),
-            f"{word}: predicted context words, untrained vs trained {source.config.model}",
-            "",
-            (
-                AnswerTable("untrained", ("word", "p"), tuple(fresh)),
-                AnswerTable("trained", ("word", "p"), tuple(trained)),
-            ),
-        )
 
     # ------------------------------------------------------------------ the queue
 

@@ -1,16 +1,16 @@
 """The offer to train a model that has no weights yet, and the training itself, in a modal.
 
-The sweep raised ``ModelMissing``: this screen says so, and on ``y`` trains the model with the
-engine's ``train_classifier`` in a thread worker, showing its own progress bar and live
-loss / test-accuracy curves. It closes with True once the checkpoint is cached (the Attack lab
-then reruns the sweep), or False when declined or cancelled.
+The sweep raised ``ModelMissing``: this screen says so and shows the training form (built
+from ``TrainConfig``, set to the missing model); ctrl+r trains it with the engine's
+``train_classifier`` through the same :class:`JobPane` as every other job (progress, pause,
+cancel, live loss / test-accuracy curves). It closes with True once the model is cached (the
+Attack lab then reruns the sweep), or False when declined or cancelled.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,108 +18,79 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from engine.fields import show
 from tui import messages as m
-from tui.bridge import Bridge, run_job
+from tui.panes.job_pane import JobPane
 from tui.widgets.log import LogPane
 from tui.widgets.status import JobStatus
+from tui.widgets.train_form import TrainForm
 
 
-class TrainScreen(ModalScreen[bool]):
-    """Offer, then run, the training of ``arch`` on ``dataset``'s training split."""
+class TrainPane(JobPane):
+    """The training form, then the job's status, curves and log."""
 
-    HELP = "Train a missing model: y trains, n or esc declines (or cancels a running training)."
+    HELP_TITLE = "Train a model"
+    HELP = "Train the missing model: ctrl+r trains, ctrl+o pauses, esc cancels or closes."
+    JOB = "train"
+    PROGRESS_JOBS = ("train",)
+    IDLE_MESSAGE = "no training is running"
     BINDINGS = [
-        Binding("y", "train", "Train"),
-        Binding("n", "close", "Not now"),
-        Binding("escape", "close", "Cancel"),
+        Binding("ctrl+r", "train", "Train"),
+        Binding("ctrl+o", "pause", "Pause/resume"),
     ]
 
-    def __init__(self, arch: str, dataset: str, data_dir: str | None, seed: int = 0) -> None:
-        super().__init__()
-        self.arch, self.dataset, self.data_dir, self.seed = arch, dataset, data_dir, seed
-        self.token: Any = None
+    def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.values = values
         self.loss: list[tuple[float, float]] = []
         self.accuracy: list[tuple[float, float]] = []
+        self.result: Any = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="train-box"):
-            yield Static(
-                f"No trained [b]{self.arch}[/] for [b]{self.dataset}[/] yet.\n"
-                f"Train it now on the {self.dataset} training split? "
-                "It is cached afterwards. [b]y[/] trains, [b]n[/] declines.",
-                id="train-question",
-            )
+        yield TrainForm(id="train-form")
+        with Vertical(id="train-main"):
             yield JobStatus(id="train-status")
             yield PlotextPlot(id="train-plot")
             yield LogPane(id="train-log")
 
+    @property
+    def form(self) -> TrainForm:
+        return self.query_one(TrainForm)
+
+    @property
+    def status(self) -> JobStatus:
+        return self.query_one("#train-status", JobStatus)
+
     def on_mount(self) -> None:
+        for name, value in self.values.items():
+            self.form.set_text(name, show(value))
         self._replot()
 
     def action_train(self) -> None:
-        if self.token is not None:
+        if self.running:
             return
-        from engine.jobs import CancelToken
+        config = self.read_form()
+        if config is not None:
+            self.start_job(config)
 
-        self.token = CancelToken()
-        self.app.cancel_tokens.add(self.token)
-        self.query_one(JobStatus).start("training")
-        self._train(self.token)
-
-    def action_close(self) -> None:
-        if self.token is not None:
-            self.token.cancel()
-            self.query_one(LogPane).add("cancelling after the current batch", "warning")
-            return
-        self.dismiss(False)
-
-    @work(thread=True, group="job", exit_on_error=False)
-    def _train(self, token: Any) -> None:
-        from engine.vision import train as engine_train
-
-        config = engine_train.TrainConfig(
-            dataset=self.dataset,
-            data_dir=self.data_dir,
-            arch=self.arch,
-            seed=self.seed,
-            device=self.app.device_name,
-        )
-        run_job(
-            Bridge(self, "train"), lambda emit: engine_train.train_classifier(config, emit, token)
-        )
-
-    # ------------------------------------------------------------------ engine messages
-
-    def on_job_progress(self, msg: m.JobProgress) -> None:
-        self.query_one(JobStatus).progress(msg)
-
-    def on_job_log(self, msg: m.JobLog) -> None:
-        self.query_one(LogPane).add(msg.message, msg.level)
+    def action_pause(self) -> None:
+        self.toggle_pause()
 
     def on_job_metric(self, msg: m.JobMetric) -> None:
         (self.loss if msg.name == "loss" else self.accuracy).append((msg.step, msg.value))
         self._replot()
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
-        self._release()
+        self.release()
+        self.result = msg.result
         if msg.cancelled:
-            self.notify("training cancelled; no model saved", severity="warning")
-            self.dismiss(False)
-            return
-        acc = getattr(msg.result, "test_accuracy", float("nan"))
-        self.notify(f"{self.arch} trained: test accuracy {acc:.1%}")
-        self.dismiss(True)
+            self.app.notify("training cancelled; no model saved", severity="warning")
+        else:
+            self.app.notify(f"model trained: test accuracy {msg.result.test_accuracy:.1%}")
+        self.screen.dismiss(not msg.cancelled)
 
     def on_job_failed(self, msg: m.JobFailed) -> None:
-        self._release()
-        self.query_one(JobStatus).finish("failed")
-        self.query_one(LogPane).add(f"{msg.title}: {msg.message}", "error")
-        self.notify(msg.message, title=msg.title, severity="error", timeout=8)
-
-    def _release(self) -> None:
-        if self.token is not None:
-            self.app.cancel_tokens.discard(self.token)
-            self.token = None
+        self.job_failed(msg)
 
     def _replot(self) -> None:
         plt = self.query_one(PlotextPlot).plt
@@ -133,3 +104,35 @@ class TrainScreen(ModalScreen[bool]):
             xs, ys = [s for s, _ in self.accuracy], [v for _, v in self.accuracy]
             plt.plot(xs, ys, label="test acc", yside="right", marker="dot")
         self.query_one(PlotextPlot).refresh()
+
+
+class TrainScreen(ModalScreen[bool]):
+    """Offer, then run, the training of ``arch`` on ``dataset``'s training split."""
+
+    HELP = "Train a missing model: ctrl+r trains, esc declines (or cancels a running training)."
+    BINDINGS = [Binding("escape", "close", "Cancel / close")]
+
+    def __init__(self, arch: str, dataset: str, data_dir: str | None, seed: int = 0) -> None:
+        super().__init__()
+        self.arch, self.dataset = arch, dataset
+        self.values = {"arch": arch, "dataset": dataset, "data_dir": data_dir, "seed": seed}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="train-box"):
+            yield Static(
+                f"No trained [b]{self.arch}[/] for [b]{self.dataset}[/] yet. Train it now on "
+                f"the {self.dataset} training split? It is cached afterwards. [b]ctrl+r[/] "
+                "trains, [b]esc[/] declines.",
+                id="train-question",
+            )
+            yield TrainPane(self.values, id="train-pane")
+
+    @property
+    def pane(self) -> TrainPane:
+        return self.query_one(TrainPane)
+
+    def action_close(self) -> None:
+        if self.pane.running:
+            self.pane.cancel_job()
+            return
+        self.dismiss(False)
