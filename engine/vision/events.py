@@ -24,6 +24,7 @@ from engine.fields import (
     option,
     positive,
     rule,
+    shown,
 )
 from engine.jobs import Result, device_option, out_option, seed_option
 
@@ -52,7 +53,9 @@ def parse_target(value: int | str | None) -> int | str | None:
     if text in ("least", "ll"):
         text = "least-likely"
     if text not in TARGET_CHOICES:
-        raise UsageError(f"must be a class index, least-likely or random, got {value!r}"[:120])
+        raise FieldError(
+            "target", f"must be a class index, least-likely or random, got {shown(value)}"
+        )
     return text
 
 

@@ -40,8 +40,8 @@ def _corpus_reason(source: str) -> str | None:
 
     try:
         open_corpus(source)
-    except UsageError as exc:
-        return str(exc)
+    except UsageError as exc:  # its messages start with "corpus ...": read after the field name
+        return str(exc).removeprefix("corpus ")
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tui import format as fmt
 from tui.cli import main
 
 
@@ -21,7 +22,7 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
     assert config["target"] == "random"
     rows = json.loads((run / "points.json").read_text())
     # no column cropped away: the last one (seconds) is printed whole for every row
-    assert [line[-1] for line in table] == [f"{r['seconds']:.1f}" for r in rows]
+    assert [line[-1] for line in table] == [fmt.seconds(r["seconds"]) for r in rows]
     assert [(r["attack"], r["axis"], r["budget"]) for r in rows] == [
         ("pgd", "eps", 0.0),
         ("pgd", "eps", 8 / 255),
@@ -33,7 +34,8 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
 def test_bad_target_exits_2_with_one_line(capsys):
     assert main(["sweep", "--attack", "pgd", "--target", "nowhere"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "unknown target 'nowhere'" in err and len(err.splitlines()) == 1
+    assert "--target must be a class index, least-likely or random, got 'nowhere'" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_attacks_lists_every_family_with_readable_defaults(capsys):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.errors import UsageError
-from engine.jobs import Finished, Log, Metric, Progress
+from engine.jobs import Finished, Log, Metric, Progress, Result
 from tui import messages as m
 from tui.bridge import Bridge, describe_error, run_job
 
@@ -52,8 +52,8 @@ def test_events_map_to_messages_and_job_specific_ones_ride_in_job_event():
     bridge(Metric("loss", 1.0, 0.5))
     bridge(Log("careful", "warning"))
     bridge(SweepPointLike())  # any job-specific event
-    bridge(Finished("train", False, 2.0, "/runs/x"))
-    run_job(bridge, lambda emit: None)
+    bridge(Finished("train", False, 2.0, "/runs/x"))  # the result says it again, and more
+    run_job(bridge, lambda emit: Result(run_dir="/runs/x", seconds=2.0))
     metric, log, event, finished = sink.messages
     assert metric == m.JobMetric("train", "loss", 1.0, 0.5)
     assert log == m.JobLog("train", "careful", "warning")
@@ -65,11 +65,11 @@ def test_a_failing_job_posts_one_line_with_the_engines_title():
     sink = Sink()
 
     def job(emit):
-        raise UsageError("not a number in budget list: 'abc'")
+        raise UsageError("eps has 'abc', which is not a number")
 
     assert run_job(Bridge(sink, "sweep"), job) is None
     (failed,) = sink.messages
-    assert (failed.title, failed.message) == ("Bad input", "not a number in budget list: 'abc'")
+    assert (failed.title, failed.message) == ("Bad input", "eps has 'abc', which is not a number")
     assert describe_error(RuntimeError("boom\nsecond line")) == (
         "Unexpected error",
         "RuntimeError: boom",

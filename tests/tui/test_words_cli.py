@@ -59,10 +59,12 @@ def test_query_a_word2vec_file(vectors: Path, capsys) -> None:
         (["query", "{v}", "lion"], "unknown word 'lion'"),
         (["query", "{v}", "Kong"], "unknown word 'kong'; closest in the vocabulary: king"),
         (["query", "/nonexistent/model.txt", "king"], "no such file or folder"),
-        (["eval", "{v}"], "give --analogies FILE and/or --pairs FILE"),
-        (["eval", "{v}", "--pairs", "/nonexistent.tsv"], "word-pairs file not found"),
+        (["eval", "{v}"], "--analogies or pairs must name at least one file"),
+        (["eval", "{v}", "--pairs", "/nonexistent.tsv"], "--pairs must be existing files"),
         (["export", "{v}", "--format", "csv", "--out", "x"], "unknown format 'csv'"),
-        (["train", "--model", "glove"], "unknown model 'glove'"),
+        (["train", "--model", "glove"], "--model must be one of sgns, classic, cbow, got 'glove'"),
+        (["train", "--epochs", "0"], "--epochs must be between 1 and 10000, got 0"),
+        (["train", "--lr", "nan"], "--lr must be a finite number, got 'nan'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(vectors: Path, argv, message, capsys) -> None:
@@ -157,7 +159,7 @@ def test_train_sgns_then_query_eval_export_the_run(tmp_path: Path, capsys) -> No
     [
         ([], "choose an action"),
         (["bogus"], "invalid choice: 'bogus'"),
-        (["train", "--dim", "x"], "argument --dim: invalid int value: 'x'"),
+        (["train", "--dim", "x"], "--dim must be a whole number, got 'x'"),
         (["query"], "the following arguments are required: MODEL, QUERY"),
         (["export", "m.txt"], "the following arguments are required: --out"),
     ],

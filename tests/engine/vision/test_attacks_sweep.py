@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import UsageError
-from engine.vision.sweep import SweepConfig, SweepStarted, run_sweep
+from engine.vision.events import SweepConfig, SweepStarted
+from engine.vision.sweep import run_sweep
 
 
 def test_sweep_runs_eps_and_pixel_attacks_on_their_own_axes(tiny_model):
@@ -41,8 +42,8 @@ def test_sweep_target_reaches_the_attacks_that_take_one(tiny_model):
 @pytest.mark.parametrize(
     "target, attacks, message",
     [
-        ("bogus", ("pgd",), "unknown target"),
-        ("3", ("oneshot", "iterated"), "needs an attack with targeted mode"),
+        ("bogus", ("pgd",), "target must be a class index, least-likely or random"),
+        ("3", ("oneshot", "iterated"), "target needs an attack with a targeted mode"),
     ],
 )
 def test_bad_target_fails_before_any_work(tiny_model, target, attacks, message):

@@ -9,7 +9,8 @@ import pytest
 
 from engine.errors import UsageError
 from engine.jobs import CancelToken, Finished
-from engine.vision.sweep import Samples, SweepConfig, SweepPoint, SweepStarted, run_sweep
+from engine.vision.events import Samples, SweepConfig, SweepPoint, SweepStarted
+from engine.vision.sweep import run_sweep
 
 
 def test_sweep_emits_points_samples_and_writes_the_record(tiny_model):
@@ -71,14 +72,14 @@ def test_cancel_keeps_finished_points(tiny_model):
 
 
 def test_bad_config_fails_before_any_work(tiny_model):
-    with pytest.raises(UsageError, match="unknown attack"):
+    with pytest.raises(UsageError, match="attacks has unknown 'nope'"):
         run_sweep(SweepConfig(attacks=("oneshot", "nope")), model=tiny_model)
-    with pytest.raises(UsageError, match="not a number"):
+    with pytest.raises(UsageError, match="eps has 'x', which is not a number"):
         run_sweep(SweepConfig(eps="0,x"), model=tiny_model)
 
 
 def test_plausibility_threshold_is_largest_budget_above_the_bar():
-    from engine.vision.sweep import plausibility_threshold
+    from engine.vision.events import plausibility_threshold
 
     def pt(b, s):
         return SweepPoint("a", "eps", b, 1, 0, 0, 0, 0, 0, 0, 0, s, 0)

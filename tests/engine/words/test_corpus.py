@@ -9,7 +9,8 @@ import pytest
 from engine.errors import UsageError
 from engine.words import corpus as corpus_mod
 from engine.words.corpus import BUILTIN, load_stopwords, open_corpus, tokenize
-from engine.words.train import WordsConfig, WordsJob
+from engine.words.events import WordsConfig
+from engine.words.train import train_words
 
 
 def test_tokenize_lowercases_and_keeps_apostrophe_suffix():
@@ -73,7 +74,7 @@ def test_bad_files_are_refused_before_any_run_folder(tmp_path, isolated_dirs, co
     with pytest.raises(UsageError, match=message):
         open_corpus(str(path))
     with pytest.raises(UsageError, match=message):
-        WordsJob(WordsConfig(corpus=str(path), min_count=1)).run(lambda e: None, _token())
+        train_words(WordsConfig(corpus=str(path), min_count=1), lambda e: None, _token())
     assert not (isolated_dirs / "runs").exists()
 
 
@@ -84,7 +85,7 @@ def test_bad_byte_after_the_sniffed_head_fails_while_streaming(tmp_path, isolate
     with pytest.raises(UsageError, match="not UTF-8"):
         list(corpus.lines())
     with pytest.raises(UsageError, match="not UTF-8"):
-        WordsJob(WordsConfig(corpus=str(path), min_count=1)).run(lambda e: None, _token())
+        train_words(WordsConfig(corpus=str(path), min_count=1), lambda e: None, _token())
     assert not (isolated_dirs / "runs").exists()
 
 

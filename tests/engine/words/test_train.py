@@ -1,4 +1,4 @@
-"""WordsJob: event order, run record, snapshot from another thread, cancel, pause, resume."""
+"""train_words: event order, run record, snapshot from another thread, cancel, pause, resume."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import torch
 from engine.errors import UsageError
 from engine.jobs import CancelToken, Finished, Log, Metric, PauseToken, Progress
 from engine.words.checkpoint import embeddings_from_checkpoint, load_checkpoint
-from engine.words.events import EpochEnd, TrainingStarted
-from engine.words.train import WordsConfig, WordsJob, defaults_for
+from engine.words.events import EpochEnd, TrainingStarted, WordsConfig, defaults_for
+from engine.words.train import train_words
 
 
 def _config(corpus: Path, **kw) -> WordsConfig:
@@ -26,7 +26,7 @@ def _config(corpus: Path, **kw) -> WordsConfig:
 
 def test_events_in_order_and_run_record_written(planted_file):
     events = []
-    result = WordsJob(_config(planted_file)).run(events.append, CancelToken())
+    result = train_words(_config(planted_file), events.append, CancelToken())
     kinds = [type(e) for e in events]
     assert kinds.index(TrainingStarted) < kinds.index(Progress) < kinds.index(EpochEnd)
     assert all(k in (Log,) for k in kinds[: kinds.index(TrainingStarted)])
@@ -54,26 +54,28 @@ def test_evaluation_metrics_in_epoch_end(planted_file, tmp_path):
     questions = tmp_path / "q.txt"
     questions.write_text(": planted\ncat kitten dog puppy\nking queen sun moon\n", encoding="utf-8")
     events = []
-    WordsJob(_config(planted_file, pairs=str(pairs), analogies=str(questions))).run(
-        events.append, CancelToken()
+    train_words(
+        _config(planted_file, pairs=str(pairs), analogies=str(questions)),
+        events.append,
+        CancelToken(),
     )
     ends = [e for e in events if isinstance(e, EpochEnd)]
     assert {"loss", "wordsim", "analogy"} <= set(ends[-1].metrics)
 
 
 def test_snapshot_from_another_thread_while_training(planted_file):
-    job = WordsJob(_config(planted_file, epochs=3))
-    with pytest.raises(UsageError):
-        job.snapshot()
     shots = []
+    started = []
 
     def emit(event):
+        if isinstance(event, TrainingStarted):
+            started.append(event)
         if isinstance(event, Metric) and not shots:
-            t = threading.Thread(target=lambda: shots.append(job.snapshot()))
+            t = threading.Thread(target=lambda: shots.append(started[0].snapshot()))
             t.start()
             t.join()
 
-    result = job.run(emit, CancelToken())
+    result = train_words(_config(planted_file, epochs=3), emit, CancelToken())
     assert shots and len(shots[0]) == len(result.embeddings)
     assert not torch.equal(shots[0].vectors, result.embeddings.vectors)  # a copy, not a view
 
@@ -87,7 +89,7 @@ def test_cancel_keeps_checkpoint_and_partial_result(planted_file):
         if isinstance(event, EpochEnd):
             cancel.cancel()
 
-    result = WordsJob(_config(planted_file, epochs=4)).run(emit, cancel)
+    result = train_words(_config(planted_file, epochs=4), emit, cancel)
     assert result.cancelled and len(result.history) == 1
     assert isinstance(events[-1], Finished) and events[-1].cancelled
     payload = load_checkpoint(result.checkpoint)
@@ -106,7 +108,7 @@ def test_cancel_during_pause_and_pause_time_not_in_rate(planted_file):
             threading.Timer(0.6, pause.resume).start()
 
     start = time.perf_counter()
-    result = WordsJob(_config(planted_file, epochs=1)).run(emit, cancel, pause)
+    result = train_words(_config(planted_file, epochs=1), emit, cancel, pause)
     assert not result.cancelled and time.perf_counter() - start >= 0.6
     assert result.history[0].seconds < time.perf_counter() - start - 0.5  # pause excluded
 
@@ -117,12 +119,12 @@ def test_cancel_during_pause_and_pause_time_not_in_rate(planted_file):
             pause2.pause()
             threading.Timer(0.2, cancel2.cancel).start()
 
-    result2 = WordsJob(_config(planted_file, epochs=1)).run(emit2, cancel2, pause2)
+    result2 = train_words(_config(planted_file, epochs=1), emit2, cancel2, pause2)
     assert result2.cancelled
 
 
 def test_resume_equals_uninterrupted_run(planted_file):
-    straight = WordsJob(_config(planted_file)).run(lambda e: None, CancelToken())
+    straight = train_words(_config(planted_file), lambda e: None, CancelToken())
     cancel = CancelToken()
     seen = []
 
@@ -132,24 +134,24 @@ def test_resume_equals_uninterrupted_run(planted_file):
             if len(seen) == 3:  # stop mid-way through epoch 1
                 cancel.cancel()
 
-    first = WordsJob(_config(planted_file)).run(emit, cancel)
+    first = train_words(_config(planted_file), emit, cancel)
     assert first.cancelled
-    resumed = WordsJob(_config(planted_file, resume=first.checkpoint)).run(
-        lambda e: None, CancelToken()
+    resumed = train_words(
+        _config(planted_file, resume=first.checkpoint), lambda e: None, CancelToken()
     )
     assert torch.equal(resumed.embeddings.vectors, straight.embeddings.vectors)
     assert [h.epoch for h in resumed.history] == [1, 2]
 
 
 def test_resume_with_other_settings_is_refused(planted_file):
-    done = WordsJob(_config(planted_file, epochs=1)).run(lambda e: None, CancelToken())
+    done = train_words(_config(planted_file, epochs=1), lambda e: None, CancelToken())
     with pytest.raises(UsageError, match="dim"):
-        WordsJob(_config(planted_file, dim=8, resume=done.checkpoint)).run(
-            lambda e: None, CancelToken()
+        train_words(
+            _config(planted_file, dim=8, resume=done.checkpoint), lambda e: None, CancelToken()
         )
     with pytest.raises(UsageError, match="already has"):
-        WordsJob(_config(planted_file, epochs=1, resume=done.checkpoint)).run(
-            lambda e: None, CancelToken()
+        train_words(
+            _config(planted_file, epochs=1, resume=done.checkpoint), lambda e: None, CancelToken()
         )
 
 
@@ -180,7 +182,7 @@ def test_folder_corpus_and_softmax_models_run_through_the_job(tmp_path):
     for model in ("sgns", "cbow", "classic"):
         events = []
         config = _config(folder, model=model, epochs=1, hidden=16, batch=64, window=2, lr=0.01)
-        result = WordsJob(config).run(events.append, CancelToken())
+        result = train_words(config, events.append, CancelToken())
         started = next(e for e in events if isinstance(e, TrainingStarted))
         assert started.model == model and started.vocab_size == len(result.embeddings)
         assert isinstance(events[-1], Finished) and len(result.history) == 1
@@ -195,7 +197,7 @@ def test_cancel_before_training_returns_nothing_trained_and_no_run_folder(
     cancel = CancelToken()
     cancel.cancel()
     events = []
-    result = WordsJob(_config(planted_file)).run(events.append, cancel)
+    result = train_words(_config(planted_file), events.append, cancel)
     assert result.cancelled and result.embeddings is None and result.run_dir is None
     assert isinstance(events[-1], Finished) and events[-1].cancelled
     assert not (isolated_dirs / "runs").exists()

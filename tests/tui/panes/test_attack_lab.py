@@ -10,7 +10,9 @@ from rich.console import Console
 
 import engine.vision.sweep as engine_sweep
 from engine.errors import EngineError
-from engine.vision.sweep import SweepConfig, run_sweep
+from engine.fields import spec_of
+from engine.vision.events import SweepConfig
+from engine.vision.sweep import run_sweep
 from tests.tui.conftest import (
     engine_ready,
     fill_form,
@@ -19,8 +21,8 @@ from tests.tui.conftest import (
     run_sweep_keys,
     wait_until,
 )
+from tui.render import sweep_cells
 from tui.widgets.preview import PreviewGrid
-from tui.widgets.results import point_row
 
 
 def rendered(renderable, width: int = 120) -> str:
@@ -43,7 +45,7 @@ async def test_sweep_shows_the_engines_numbers_in_table_plot_and_previews(app):
         headless = run_sweep(config)
         assert [p.accuracy for p in headless.points] == [p.accuracy for p in result.points]
         # table: one row per point, formatted from the engine's SweepPoint
-        assert pane.table.rows_text() == [point_row(p) for p in result.points]
+        assert pane.table.rows_text() == [sweep_cells(p) for p in result.points]
         # plot: one curve per attack, the (budget, accuracy) points in order, thresholds marked
         assert pane.plots.series() == {
             a: [(p.budget, p.accuracy) for p in result.curve(a)] for a in result.config.attacks
@@ -83,7 +85,7 @@ async def test_cancel_mid_run_keeps_the_finished_points(app):
         result = pane.state.result
         assert result.cancelled
         assert 1 <= len(result.points) < 8
-        assert pane.table.rows_text() == [point_row(p) for p in result.points]
+        assert pane.table.rows_text() == [sweep_cells(p) for p in result.points]
         assert sum(len(v) for v in pane.plots.series().values()) == len(result.points)
         assert pane.status.state == "cancelled"
         rows = json.loads((Path(result.run_dir) / "points.json").read_text())
@@ -117,19 +119,23 @@ async def test_an_engine_exception_is_shown_and_the_app_keeps_running(
         assert len(pane.state.result.points) == 4
 
 
-async def test_bad_form_input_is_a_one_line_notification(app):
+async def test_bad_form_input_is_shown_under_the_field_and_runs_nothing(app):
     async with app.run_test(size=(100, 30)) as pilot:
         await engine_ready(pilot)
         await fill_form(pilot, {"eps": "0,abc"})
         await pilot.press("ctrl+r")
         pane = lab(app)
-        await wait_until(pilot, lambda: pane.status.state == "failed" and not pane.running)
-        messages = [n.message for n in app._notifications]
-        assert any("not a number in budget list" in m and "\n" not in m for m in messages)
+        await pilot.pause()
+        message = "eps has 'abc', which is not a number"
+        assert pane.form.error_text("eps") == message
+        assert any(n.message == message for n in app._notifications)
+        assert not pane.running and pane.state.result is None
         await fill_form(pilot, {"eps": "0,0.1", "n": ""})
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert any("n is empty" in n.message for n in app._notifications)
+        assert pane.form.error_text("eps") == ""
+        assert pane.form.error_text("n") == "N is empty; type a whole number"
+        assert not pane.running
 
 
 async def test_export_before_any_sweep_says_so(app):
@@ -140,7 +146,8 @@ async def test_export_before_any_sweep_says_so(app):
 
 
 async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_path):
-    """No weights anywhere -> modal offer -> y trains (a stand-in trainer) -> the sweep reruns."""
+    """No weights anywhere -> modal offer -> ctrl+r trains (a stand-in trainer) -> the sweep
+    reruns."""
     import shutil
 
     import engine.vision.train as engine_train
@@ -150,7 +157,7 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
 
     monkeypatch.setattr(zoo, "shipped_weights", lambda dataset, arch: None)
 
-    def fake_train(config, emit, cancel):
+    def fake_train(config, emit, cancel, pause):
         for step in range(1, 4):
             emit(Progress("train", step, 3, 100.0, "img"))
             emit(Metric("loss", step, 2.0 / step))
@@ -159,7 +166,9 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(asset_path("smallcnn_cifar10.pt"), path)
         emit(Finished("train", False, 0.1, None))
-        return engine_train.TrainResult(None, 0.9, 3, 0.1, path)
+        return engine_train.TrainResult(
+            model=None, test_accuracy=0.9, epochs_done=3, seconds=0.1, checkpoint=str(path)
+        )
 
     monkeypatch.setattr(engine_train, "train_classifier", fake_train)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -171,11 +180,13 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
         assert "No trained smallcnn for cifar10" in str(
             screen.query_one("#train-question").render()
         )
-        await pilot.press("y")
+        train = screen.pane
+        assert train.form.text("arch") == "smallcnn" and train.form.text("dataset") == "cifar10"
+        await pilot.press("ctrl+r")
         pane = lab(app)
         await wait_until(pilot, lambda: pane.state.result is not None and not pane.running)
-        assert screen.loss == [(1, 2.0), (2, 1.0), (3, 2.0 / 3)]
-        assert [v for _, v in screen.accuracy] == pytest.approx([0.3, 0.6, 0.9])
+        assert train.loss == [(1, 2.0), (2, 1.0), (3, 2.0 / 3)]
+        assert [v for _, v in train.accuracy] == pytest.approx([0.3, 0.6, 0.9])
         assert len(pane.state.result.points) == 4
 
 
@@ -203,10 +214,11 @@ async def test_pixel_toggle_with_support_draws_images_and_back(monkeypatch):
         assert pane.preview.pixels is False
 
 
-async def test_first_run_defaults_come_from_the_engine(app):
+async def test_first_run_defaults_are_the_declared_app_defaults(app):
     async with app.run_test(size=(100, 30)) as pilot:
         await engine_ready(pilot)
-        values = lab(app).form.values()
-        assert values["dataset"] == "sample" and values["model"] == "smallcnn"
-        assert values["attacks"] == SweepConfig().attacks
-        assert values["eps"] == SweepConfig().eps
+        config = lab(app).form.config()
+        assert config.dataset == "sample" and config.model == "smallcnn"
+        assert config.attacks == SweepConfig().attacks
+        assert config.eps == SweepConfig().eps
+        assert config.n == spec_of(SweepConfig, "n").app_default < SweepConfig().n
