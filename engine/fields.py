@@ -108,6 +108,8 @@ def shown(value: Any, limit: int = 40) -> str:
     """A value as a message quotes it: short, one line."""
     if isinstance(value, tuple):
         value = ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

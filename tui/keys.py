@@ -7,6 +7,7 @@ like an input's cursor keys, are summed up in one line instead).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,29 @@ def collect(app: Any, screen: Any | None = None) -> list[Section]:
             Key(" / ".join(dict.fromkeys(grouped[a])), first[a].description, a, node)
             for a in grouped
         ]
-        doc = getattr(node, "HELP", "") or (type(node).__doc__ or "").strip().splitlines()[0]
-        title = "App" if node is app else getattr(node, "HELP_TITLE", type(node).__name__)
-        sections.append(Section(title, doc, keys))
+        sections.append(Section(_title(app, node), _help(node), keys))
     return sections
+
+
+def _ours(node: DOMNode) -> bool:
+    return type(node).__module__.startswith("tui.")
+
+
+def _title(app: Any, node: DOMNode) -> str:
+    """``HELP_TITLE``, else the class name in words ("SamplePreview" -> "Sample preview")."""
+    if node is app:
+        return "App"
+    if not _ours(node):
+        return "Focus and text"  # the framework's screen keys, without its docstring
+    title = getattr(node, "HELP_TITLE", "")
+    if title:
+        return title
+    words = re.findall(r"[A-Z][a-z0-9]*", type(node).__name__) or [type(node).__name__]
+    return " ".join([words[0], *(w.lower() for w in words[1:])])
+
+
+def _help(node: DOMNode) -> str:
+    """Our ``HELP`` line, else the first line of our docstring; never the framework's."""
+    if not _ours(node):
+        return ""
+    return getattr(node, "HELP", "") or (type(node).__doc__ or "").strip().splitlines()[0]

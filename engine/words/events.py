@@ -63,7 +63,7 @@ class WordsConfig:
         "SkipGram) or cbow",
         choices=MODELS,
     )
-    stopwords: bool = option(False, "drop common English stop words", label="stop words")
+    stopwords: bool = option(False, "drop common English stop words")
     dim: int = option(100, "vector size", presets=_both(50), check=between(1, 10_000))
     window: int = option(
         5,

@@ -52,6 +52,12 @@ async def test_help_screen_lists_every_key_from_the_bindings(app):
             assert expected in descriptions
         keys = dict((d, k) for k, d in screen.key_lines())
         assert keys["Quit"] == "q / ^q" and keys["Run"] == "^r" and keys["Cancel"] == "esc"
+        assert keys["Pause/resume"] == "^o"  # every job pauses, the sweep too
+        # our words only: no framework docstring ("The base class for screens.")
+        helps = {s.title: s.help for s in screen.sections}
+        assert "Focus and text" in helps and helps["Focus and text"] == ""
+        assert not any("base class" in h for h in helps.values())
+        assert "Sample preview" in helps
         await pilot.press("escape")
         assert type(app.screen).__name__ != "HelpScreen"
 
