@@ -24,39 +24,18 @@ from engine.fields import (
     option,
     positive,
     rule,
-    shown,
 )
 from engine.jobs import Result, device_option, out_option, seed_option
+from engine.vision.targeting import parse_target
 
 DATASETS = ("sample", "cifar10", "imagefolder")
 TRAIN_DATASETS = ("cifar10", "imagefolder")  # ``sample`` is test images only
 DEFAULT_EPS = "0,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
 DEFAULT_PIXELS = "0,1,2,5,10,20"
 STAT_KEYS = ("linf", "l2", "l0", "psnr", "ssim")
-TARGET_CHOICES = ("least-likely", "random")
 
 
 # --------------------------------------------------------------------------- field rules
-
-
-def parse_target(value: int | str | None) -> int | str | None:
-    """``None``, a class index, or one of :data:`TARGET_CHOICES`; a FieldError otherwise."""
-    if value is None or isinstance(value, int) and not isinstance(value, bool):
-        if isinstance(value, int) and value < 0:
-            raise FieldError("target", f"must be a class index >= 0, got {value}")
-        return value
-    text = str(value).strip().lower().replace("_", "-")
-    if text in ("", "none"):
-        return None
-    if text.isdigit():
-        return int(text)
-    if text in ("least", "ll"):
-        text = "least-likely"
-    if text not in TARGET_CHOICES:
-        raise FieldError(
-            "target", f"must be a class index, least-likely or random, got {shown(value)}"
-        )
-    return text
 
 
 def _target_reason(value: str) -> str | None:

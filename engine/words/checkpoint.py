@@ -79,18 +79,19 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict:
 
 def embeddings_from_checkpoint(path: str | os.PathLike[str]):
     """Vectors (and the context predictor: SGNS output vectors or the softmax head)."""
-    from engine.words.vectors import from_state
+    from engine.words.models import model_from_state
+    from engine.words.vectors import sgns_embeddings, softmax_embeddings
 
     payload = load_checkpoint(path)
+    state, words = payload["trainer"], list(payload["words"])
+    counts, name = payload["counts"].numpy(), str(payload["config"].get("model", ""))
+    if state.get("model") == "sgns":
+        return sgns_embeddings(state["w_in"], state["w_out"], words, counts, name)
     try:
-        return from_state(
-            payload["trainer"],
-            list(payload["words"]),
-            payload["counts"].numpy(),
-            str(payload["config"].get("model", "")),
-        )
+        model = model_from_state(state)
     except UsageError as exc:
         raise UsageError(f"{path}: {exc}") from None
+    return softmax_embeddings(model, words, counts, name or state["model_name"])
 
 
 def training_config(path: str | os.PathLike[str]) -> WordsConfig | None:

@@ -218,70 +218,82 @@ def run_query(
     none. ``load`` is the caller's to carry out (it changes ``emb``)."""
     if isinstance(query, str):
         query = parse_query(query)
-    kind, words, k = query.kind, query.words, query.k
-    cos = ("word", "cosine")
-    if kind == "help":
+    if query.kind == "help":
         return help_answer(query)
-    if kind == "compare":
+    if query.kind == "compare":
         return _compare(emb, query, config)
-    if kind == "eval":
+    if query.kind == "eval":
         return _evaluate(emb, query, files or {})
-    if kind == "load":
+    if query.kind == "load":
         raise UsageError("load changes the model; the console or CLI carries it out")
-    if kind == "sim":
-        a, b = words
-        value = emb.similarity(a, b)
-        return QueryAnswer(query, f"similarity {a} {b}", f"cosine({a}, {b}) = {value:.4f}")
-    if kind == "near":
-        rows = emb.neighbours(words[0], k)
-        return QueryAnswer(
-            query, f"nearest to {words[0]}", "", (AnswerTable("nearest words", cos, tuple(rows)),)
-        )
-    if kind == "analogy":
-        a, b, c = words
-        rows = emb.analogy(a, b, c, k)
-        summary = f"{a} : {b} :: {c} : {rows[0][0]}" if rows else "no answer"
-        return QueryAnswer(
-            query,
-            f"{a} is to {b} as {c} is to ?",
-            summary,
-            (AnswerTable("answers", cos, tuple(rows)),),
-        )
-    if kind == "odd":
-        odd, scores = emb.odd_one_out(list(words))
-        ranked = tuple(sorted(scores, key=lambda r: r[1]))
-        return QueryAnswer(
-            query,
-            "odd one out: " + " ".join(words),
-            f"odd one out: {odd}",
-            (AnswerTable("cosine to the group's mean", cos, ranked),),
-        )
-    if kind == "context":
-        rows = emb.context(words[0], k)
-        return QueryAnswer(
-            query,
-            f"context of {words[0]}",
-            "",
-            (AnswerTable("predicted context words", ("word", "p"), tuple(rows)),),
-        )
-    # a bare word: what the model predicts around it (when it can), and its neighbours
-    word = words[0]
+    return _ANSWERS[query.kind](emb, query)
+
+
+COSINE = ("word", "cosine")
+
+
+def _sim(emb: Embeddings, q: Query) -> QueryAnswer:
+    a, b = q.words
+    value = emb.similarity(a, b)
+    return QueryAnswer(q, f"similarity {a} {b}", f"cosine({a}, {b}) = {value:.4f}")
+
+
+def _near(emb: Embeddings, q: Query) -> QueryAnswer:
+    rows = tuple(emb.neighbours(q.words[0], q.k))
+    return QueryAnswer(
+        q, f"nearest to {q.words[0]}", "", (AnswerTable("nearest words", COSINE, rows),)
+    )
+
+
+def _analogy(emb: Embeddings, q: Query) -> QueryAnswer:
+    a, b, c = q.words
+    rows = emb.analogy(a, b, c, q.k)
+    summary = f"{a} : {b} :: {c} : {rows[0][0]}" if rows else "no answer"
+    table = AnswerTable("answers", COSINE, tuple(rows))
+    return QueryAnswer(q, f"{a} is to {b} as {c} is to ?", summary, (table,))
+
+
+def _odd(emb: Embeddings, q: Query) -> QueryAnswer:
+    odd, scores = emb.odd_one_out(list(q.words))
+    ranked = tuple(sorted(scores, key=lambda r: r[1]))
+    table = AnswerTable("cosine to the group's mean", COSINE, ranked)
+    return QueryAnswer(q, "odd one out: " + " ".join(q.words), f"odd one out: {odd}", (table,))
+
+
+def _context(emb: Embeddings, q: Query) -> QueryAnswer:
+    rows = tuple(emb.context(q.words[0], q.k))
+    table = AnswerTable("predicted context words", ("word", "p"), rows)
+    return QueryAnswer(q, f"context of {q.words[0]}", "", (table,))
+
+
+def _word(emb: Embeddings, q: Query) -> QueryAnswer:
+    """A bare word: what the model predicts around it (when it can), and its neighbours."""
+    word, k = q.words[0], q.k
     emb.id(word)  # unknown words fail before any table
     tables = []
     summary = ""
     if emb.has_context():
-        tables.append(
-            AnswerTable("predicted context words", ("word", "p"), tuple(emb.context(word, k)))
-        )
+        rows = tuple(emb.context(word, k))
+        tables.append(AnswerTable("predicted context words", ("word", "p"), rows))
     else:
         summary = "no context predictor in these vectors (word2vec files hold input vectors only)"
-    tables.append(AnswerTable("nearest words", cos, tuple(emb.neighbours(word, k))))
-    return QueryAnswer(query, word, summary, tuple(tables))
+    tables.append(AnswerTable("nearest words", COSINE, tuple(emb.neighbours(word, k))))
+    return QueryAnswer(q, word, summary, tuple(tables))
+
+
+_ANSWERS = {
+    "sim": _sim,
+    "near": _near,
+    "analogy": _analogy,
+    "odd": _odd,
+    "context": _context,
+    "word": _word,
+}
 
 
 def _compare(emb: Embeddings, query: Query, config: Any) -> QueryAnswer:
     """Predicted context words of the untrained model of the same kind and seed, and ours."""
-    from engine.words.vectors import untrained_like
+    from engine.words.train import untrained_like
 
     if config is None:
         raise UsageError(

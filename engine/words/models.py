@@ -169,6 +169,50 @@ def _build(name: str, vocab_size: int, dim: int, context_size: int, hidden: int)
     return cls(vocab_size, dim, context_size, hidden)
 
 
+def model_from_state(state: dict) -> nn.Module:
+    """The softmax model a :meth:`SoftmaxTrainer.state_dict` holds, in float32 on the CPU."""
+    if state.get("model_name") not in MODELS:
+        raise UsageError("unknown model in checkpoint")
+    model = _build(
+        state["model_name"], state["vocab_size"], state["dim"], state["context_size"],
+        state["hidden"],
+    )  # fmt: skip
+    model.load_state_dict({k: v.float() for k, v in state["model"].items()})
+    return model.eval()
+
+
+def _checked_args(
+    model_name: str, optimizer: str, vocab_size: int, ids: np.ndarray, dim: int,
+    context_size: int, hidden: int, lr: float, batch: int,
+) -> np.ndarray:  # fmt: skip
+    """The trainer's arguments checked (for callers other than the words job, which validated
+    its config already); returns ``ids`` as an array."""
+    if model_name not in MODELS:
+        raise UsageError(f"unknown model {model_name!r}; choose one of {', '.join(MODELS)}")
+    if optimizer not in OPTIMIZERS:
+        raise UsageError(f"unknown optimizer {optimizer!r}; choose adam or sgd")
+    for label, value in (
+        ("dim", dim),
+        ("context size", context_size),
+        ("hidden", hidden),
+        ("batch", batch),
+        ("vocabulary size", vocab_size),
+    ):
+        if value < 1:
+            raise UsageError(f"{label} must be at least 1, got {value}")
+    if not lr > 0:
+        raise UsageError(f"learning rate must be positive, got {lr}")
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < 2 * context_size + 1:
+        raise UsageError(
+            f"the corpus has {ids.size} words; context size {context_size} needs at least "
+            f"{2 * context_size + 1}"
+        )
+    if ids.min() < 0 or ids.max() >= vocab_size:
+        raise UsageError(f"word ids must lie in 0..{vocab_size - 1}")
+    return ids
+
+
 class SoftmaxTrainer:
     """Trains ``classic`` or ``cbow`` on an id array with shuffled mini-batches.
 
@@ -198,29 +242,8 @@ class SoftmaxTrainer:
         dtype: torch.dtype = torch.float32,
         eval_examples: int | None = None,
     ) -> None:
-        if model_name not in MODELS:
-            raise UsageError(f"unknown model {model_name!r}; choose one of {', '.join(MODELS)}")
-        if optimizer not in OPTIMIZERS:
-            raise UsageError(f"unknown optimizer {optimizer!r}; choose adam or sgd")
-        for label, value in (
-            ("dim", dim),
-            ("context size", context_size),
-            ("hidden", hidden),
-            ("batch", batch),
-            ("vocabulary size", vocab_size),
-        ):
-            if value < 1:
-                raise UsageError(f"{label} must be at least 1, got {value}")
-        if not lr > 0:
-            raise UsageError(f"learning rate must be positive, got {lr}")
-        ids = np.asarray(ids)
-        if ids.ndim != 1 or len(ids) < 2 * context_size + 1:
-            raise UsageError(
-                f"the corpus has {ids.size} words; context size {context_size} needs at least "
-                f"{2 * context_size + 1}"
-            )
-        if ids.min() < 0 or ids.max() >= vocab_size:
-            raise UsageError(f"word ids must lie in 0..{vocab_size - 1}")
+        ids = _checked_args(model_name, optimizer, vocab_size, ids, dim, context_size, hidden, lr,
+                            batch)  # fmt: skip
         self.model_name = model_name
         self.vocab_size = vocab_size
         self.dim, self.context_size, self.hidden = dim, context_size, hidden

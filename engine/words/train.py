@@ -103,6 +103,21 @@ def make_trainer(config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any
     )  # fmt: skip
 
 
+def untrained_like(emb: Any, config: WordsConfig):
+    """A fresh, untrained model of ``config.model``'s kind over ``emb``'s vocabulary.
+
+    Same shape and seed as the trained run, no training step: what the seed showed as the
+    'before' of its SkipGram. Classic/CBOW predict context words through their untrained head;
+    SGNS's output vectors start at zero, so its untrained context scores are all 0.5.
+    """
+    words = list(emb.words)
+    vocab = Vocab(words, np.ones(len(words), dtype=np.int64))
+    ids = np.zeros(2 * config.window + 1, dtype=np.int32)
+    fresh = dataclasses.replace(config, dim=emb.dim, device="cpu", batch=1)
+    trainer = make_trainer(fresh, vocab, ids, "cpu")
+    return trainer.embeddings(words, name=f"{config.model} (untrained)")
+
+
 def _resume_payload(config: WordsConfig) -> dict | None:
     """The checkpoint to continue, checked against this run's settings."""
     if not config.resume:

@@ -91,9 +91,9 @@ def signature_defaults(fn: Callable[..., Any]) -> dict[str, Any]:
 
 
 def get_attack(name: str) -> AttackSpec:
-    """The registered attack called ``name``; an unknown name is a one-line UsageError."""
-    import engine.vision.attacks  # noqa: F401  (fills the registry)
+    """The registered attack called ``name``; an unknown name is a one-line UsageError.
 
+    Import it from :mod:`engine.vision.attacks`, whose import fills the registry."""
     try:
         return REGISTRY[name]
     except KeyError:
@@ -102,8 +102,6 @@ def get_attack(name: str) -> AttackSpec:
 
 
 def attack_names() -> list[str]:
-    import engine.vision.attacks  # noqa: F401
-
     return list(REGISTRY)
 
 

@@ -105,60 +105,82 @@ def gradient_attack(
     prepare(model)
     if budget == 0 or steps < 1:
         return clean_result(model, images)
-    x0 = images.detach()
-    adv = x0.clone()
-    iterations = torch.zeros_like(labels)
-    idx = torch.arange(len(labels), device=labels.device)
-    y, tgt = labels, None
-    if start is None:
-        pred = torch.empty_like(labels)
-        x, clean_pending = x0, True  # the first forward doubles as the clean check
-    else:
-        with torch.no_grad():
-            logits = model(x0)
-        pred = logits.argmax(1)
-        tgt = resolve_target(target, logits, y)
-        x = start(x0)
-        keep = attackable(pred, y, tgt)
-        if not bool(keep.any()):
-            return AttackResult(adv, pred, iterations)
-        if not bool(keep.all()):
-            idx, y, x, x0 = idx[keep], y[keep], x[keep], x0[keep]
-            tgt = None if tgt is None else tgt[keep]
-        clean_pending = False
-    state: State = {"x0": x0}
+    b = _Batch(images, labels)
+    if start is not None and not b.random_start(model, start, target):
+        return b.result()
     for it in range(steps + 1):
-        final = it == steps
-        if final:
+        if it == steps:
             with torch.no_grad():
-                logits = model(x)
-        else:
-            leaf, logits = forward_with_grad(model, x)
-        p = logits.detach().argmax(1)
-        pred[idx] = p
-        if final:
+                b.pred[b.idx] = model(b.x).argmax(1)
             break
+        leaf, logits = forward_with_grad(model, b.x)
+        p = logits.detach().argmax(1)
+        b.pred[b.idx] = p
         keep = None
-        if clean_pending:
-            clean_pending = False
-            tgt = resolve_target(target, logits, y)
-            keep = attackable(p, y, tgt)
+        if b.clean_pending:  # the first forward doubles as the clean check
+            b.clean_pending = False
+            b.tgt = resolve_target(target, logits, b.y)
+            keep = attackable(p, b.y, b.tgt)
         elif early_stop:
-            keep = ~fooled(p, y, tgt)
+            keep = ~fooled(p, b.y, b.tgt)
         if keep is not None and not bool(keep.all()):
-            done = ~keep
-            adv[idx[done]] = x[done]
             if early_stop and it == 0 and start is not None:
-                iterations[idx[done]] = 1  # fooled by the random start alone: one try
+                b.iterations[b.idx[~keep]] = 1  # fooled by the random start alone: one try
+            b.settle(~keep)
             if not bool(keep.any()):
-                return AttackResult(adv, pred, iterations)
-            idx, y, x = idx[keep], y[keep], x[keep]
-            tgt = None if tgt is None else tgt[keep]
-            state = {k: v[keep] for k, v in state.items()}
-            grad = input_grad(loss(logits[keep], y, tgt), leaf)[keep]
+                return b.result()
+            grad = input_grad(loss(logits[keep], b.y[keep], _part(b.tgt, keep)), leaf)[keep]
+            b.shrink(keep)
         else:
-            grad = input_grad(loss(logits, y, tgt), leaf)
-        x = step(x, grad, state)
-        iterations[idx] += 1
-    adv[idx] = x
-    return AttackResult(adv, pred, iterations)
+            grad = input_grad(loss(logits, b.y, b.tgt), leaf)
+        b.x = step(b.x, grad, b.state)
+        b.iterations[b.idx] += 1
+    b.settle(torch.ones_like(b.idx, dtype=torch.bool))
+    return b.result()
+
+
+def _part(t: torch.Tensor | None, keep: torch.Tensor) -> torch.Tensor | None:
+    return None if t is None else t[keep]
+
+
+class _Batch:
+    """The samples still attacked (``idx`` into the batch, their labels, targets, current
+    images and step state) and what is settled for all (``adv``, ``pred``, ``iterations``)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.x0 = images.detach()
+        self.adv = self.x0.clone()
+        self.iterations = torch.zeros_like(labels)
+        self.pred = torch.empty_like(labels)
+        self.idx = torch.arange(len(labels), device=labels.device)
+        self.y, self.tgt = labels, None
+        self.x = self.x0
+        self.clean_pending = True
+        self.state: State = {"x0": self.x0}
+
+    def random_start(self, model: nn.Module, start: Start, target: TargetSpec) -> bool:
+        """Classify the clean images, fix targets, draw the start; False if none to attack."""
+        with torch.no_grad():
+            logits = model(self.x0)
+        self.pred = logits.argmax(1)
+        self.tgt = resolve_target(target, logits, self.y)
+        self.x = start(self.x0)
+        self.clean_pending = False
+        keep = attackable(self.pred, self.y, self.tgt)
+        if not bool(keep.any()):
+            return False
+        if not bool(keep.all()):
+            self.shrink(keep)
+        return True
+
+    def settle(self, done: torch.Tensor) -> None:
+        """The samples ``done`` keep their current image."""
+        self.adv[self.idx[done]] = self.x[done]
+
+    def shrink(self, keep: torch.Tensor) -> None:
+        self.idx, self.y, self.x = self.idx[keep], self.y[keep], self.x[keep]
+        self.tgt = _part(self.tgt, keep)
+        self.state = {k: v[keep] for k, v in self.state.items()}
+
+    def result(self) -> AttackResult:
+        return AttackResult(self.adv, self.pred, self.iterations)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import torch
 
 from engine.errors import UsageError
-from engine.vision.events import TARGET_CHOICES, parse_target  # noqa: F401  (torch-free)
-
-TargetSpec = int | str | None
+from engine.vision.targeting import TARGET_CHOICES, TargetSpec, parse_target  # noqa: F401
 
 
 def resolve_target(

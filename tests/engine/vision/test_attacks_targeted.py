@@ -8,7 +8,7 @@ import torch
 from engine.errors import UsageError
 from engine.vision.attacks import get_attack
 from engine.vision.attacks.targets import resolve_target
-from engine.vision.events import parse_target
+from engine.vision.targeting import parse_target
 
 TARGETED = ["fgsm", "bim", "pgd", "pgd-l2", "mifgsm", "pgd-l0", "onepixel"]
 
