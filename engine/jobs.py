@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -82,6 +83,10 @@ Emit = Callable[[Event], None]
 
 def ignore(_event: Event) -> None:
     """An ``emit`` for callers who do not want events."""
+
+
+ResultT = TypeVar("ResultT", bound="Result", covariant=True)
+R = TypeVar("R", bound="Result")
 
 
 @dataclass(kw_only=True)
@@ -179,8 +184,57 @@ class Gate:
         self.cancel.check()
 
 
+class Frame:
+    """What every job does around its work, written once: validate the config, make the
+    :class:`Gate`, keep the clock, turn a cancel into ``result.cancelled`` (the one cancel
+    idiom), and emit :class:`Finished` last::
+
+        frame = Frame("sweep", config, emit, cancel, pause)
+        result = SweepResult(config=config)
+        with frame.stoppable(result, "sweep cancelled; finished points kept"):
+            ...  # frame.gate() between batches
+        return frame.finish(result, write_records)
+    """
+
+    def __init__(
+        self,
+        job: str,
+        config: Any,
+        emit: Emit,
+        cancel: CancelToken | None = None,
+        pause: PauseToken | None = None,
+    ) -> None:
+        from engine.fields import validate
+
+        validate(config)
+        self.job, self.emit = job, emit
+        self.gate = Gate(cancel, pause)
+        self.start = time.perf_counter()
+
+    @property
+    def cancel(self) -> CancelToken:
+        return self.gate.cancel
+
+    @contextmanager
+    def stoppable(self, result: Result, message: str) -> Iterator[None]:
+        """Run the block; a :class:`Cancelled` from it marks ``result`` cancelled and says so."""
+        try:
+            yield
+        except Cancelled:
+            result.cancelled = True
+            self.emit(Log(message, "warning"))
+
+    def finish(self, result: R, write: Callable[[R], Any] | None = None) -> R:
+        """Stamp the wall time, let ``write`` record the result (its return value, a path, is
+        the run folder), and emit :class:`Finished`."""
+        result.seconds = time.perf_counter() - self.start
+        if write is not None:
+            result.run_dir = str(write(result))
+        self.emit(Finished(self.job, result.cancelled, result.seconds, result.run_dir))
+        return result
+
+
 ConfigT = TypeVar("ConfigT", contravariant=True)
-ResultT = TypeVar("ResultT", bound=Result, covariant=True)
 
 
 class Job(Protocol[ConfigT, ResultT]):

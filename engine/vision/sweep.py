@@ -16,12 +16,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from engine.fields import validate
 from engine.jobs import (
-    Cancelled,
     CancelToken,
     Emit,
-    Finished,
+    Frame,
     Gate,
     Log,
     PauseToken,
@@ -93,11 +91,10 @@ def run_sweep(
     ``model`` and ``data`` may be passed in (tests, notebooks); otherwise they are loaded from
     the config. Returns the points finished, also when cancelled.
     """
-    validate(config)
-    gate = Gate(cancel, pause)
-    start = time.perf_counter()
+    frame = Frame("sweep", config, emit, cancel, pause)
+    gate = frame.gate
     result = SweepResult(config=config)
-    try:
+    with frame.stoppable(result, "sweep cancelled; finished points kept"):
         steps = plan(config)
         bench = _prepare(config, emit, gate.cancel, model, data)
         result.clean_accuracy = bench.clean_ok.float().mean().item()
@@ -113,13 +110,7 @@ def run_sweep(
                 result.samples.append(samples)
                 emit(point)
                 emit(samples)
-    except Cancelled:
-        result.cancelled = True
-        emit(Log("sweep cancelled; finished points kept", "warning"))
-    result.seconds = time.perf_counter() - start
-    result.run_dir = str(write_sweep_record(result))
-    emit(Finished("sweep", result.cancelled, result.seconds, result.run_dir))
-    return result
+    return frame.finish(result, write_sweep_record)
 
 
 def _prepare(

@@ -14,19 +14,17 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.fields import asdict, validate
+from engine.fields import asdict
 from engine.jobs import (
-    Cancelled,
     CancelToken,
     Emit,
-    Finished,
+    Frame,
     Gate,
     Log,
     Metric,
@@ -94,42 +92,38 @@ def train_classifier(
     """Train ``config.arch`` on the training split, evaluating on the test split each epoch.
 
     Cancelled, it returns the model as it is and caches nothing."""
-    validate(config)
-    gate = Gate(cancel, pause)
+    frame = Frame("train", config, emit, cancel, pause)
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    start = time.perf_counter()
     emit(Log(f"loading {config.dataset} train and test splits"))
     train = load_dataset(config.dataset, "train", config.data_dir, download_progress(emit))
     test = load_dataset(config.dataset, "test", config.data_dir)
     model = build(config.arch, len(train.classes)).to(device, memory_format=torch.channels_last)
     step = Stepper(model, config, math.ceil(len(train) / config.batch), device)
     emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={step.amp}"))
-    gate.meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
+    frame.gate.meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
     record = RunRecord("train", config.cache_key(), config.out)
     record.write_config(config)
-    result = TrainResult(model=model, test_accuracy=0.0, epochs_done=0, run_dir=str(record.path))
+    result = TrainResult(model=model, test_accuracy=0.0, epochs_done=0)
     history: list[dict[str, float]] = []
-    try:
+    with frame.stoppable(result, "training cancelled; nothing cached"):
         for epoch in range(1, config.epochs + 1):
-            loss = _epoch(step, train, gen, gate, emit)
+            loss = _epoch(step, train, gen, frame.gate, emit)
             acc, _ = evaluate(model, test, device)
             result.test_accuracy, result.epochs_done = acc, epoch
             history.append({"epoch": epoch, "train_loss": loss, "test_acc": acc})
             emit(Metric("test_acc", epoch, acc))
             emit(Log(f"epoch {epoch}/{config.epochs}: loss {loss:.3f}, test {acc:.2%}"))
-    except Cancelled:
-        result.cancelled = True
-        done = result.epochs_done
-        emit(Log(f"training cancelled after {done} epoch(s); nothing cached", "warning"))
-    result.seconds = time.perf_counter() - start
-    record.write_rows("metrics", history)
     model.eval()
-    if not result.cancelled:
-        _keep(result, config, record)
-    emit(Finished("train", result.cancelled, result.seconds, result.run_dir))
-    return result
+
+    def write(result: TrainResult) -> Path:
+        record.write_rows("metrics", history)
+        if not result.cancelled:
+            _keep(result, config, record)
+        return record.path
+
+    return frame.finish(result, write)
 
 
 class Stepper:

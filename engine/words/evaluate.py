@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import UsageError
-from engine.fields import validate
-from engine.jobs import Cancelled, CancelToken, Emit, Finished, Gate, Log, PauseToken, ignore
+from engine.jobs import CancelToken, Emit, Frame, Log, PauseToken, ignore
 from engine.words.events import EvalConfig, EvalResult, Score
 
 if TYPE_CHECKING:
@@ -292,31 +291,26 @@ def evaluate_vectors(
 ) -> EvalResult:
     """The evaluation job: every file of ``config`` scored on its vectors, one after another
     (pause and cancel between files), the scores written to an ``eval`` run folder."""
-    import time
-
     from engine.runs import RunRecord
     from engine.words.formats import load_any
 
-    validate(config)
-    gate = Gate(cancel, pause)
-    start = time.perf_counter()
+    frame = Frame("eval", config, emit, cancel, pause)
     emb = load_any(config.model)
     result = EvalResult(name=emb.name, shape=(len(emb), emb.dim))
     record = RunRecord("eval", f"{emb.name or 'vectors'}", config.out)
     record.write_config(config)
     jobs = [(p, True) for p in config.analogies] + [(p, False) for p in config.pairs]
-    try:
+    with frame.stoppable(result, "evaluation cancelled; the files scored so far are kept"):
         for path, analogies in jobs:
-            gate()
+            frame.gate()
             emit(Log(f"scoring {Path(path).name}"))
             result.scores += _scores(emb, path, analogies, config.restrict)
-    except Cancelled:
-        result.cancelled = True
-    result.seconds = time.perf_counter() - start
-    record.write_rows("scores", [asdict(s) for s in result.scores])
-    result.run_dir = str(record.path)
-    emit(Finished("eval", result.cancelled, result.seconds, result.run_dir))
-    return result
+
+    def write(result: EvalResult) -> Path:
+        record.write_rows("scores", [asdict(s) for s in result.scores])
+        return record.path
+
+    return frame.finish(result, write)
 
 
 def _scores(emb: Embeddings, path: str, analogies: bool, restrict: int) -> list[Score]:

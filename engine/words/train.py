@@ -21,12 +21,10 @@ from typing import Any
 import numpy as np
 
 from engine.errors import UsageError
-from engine.fields import validate
 from engine.jobs import (
-    Cancelled,
     CancelToken,
     Emit,
-    Finished,
+    Frame,
     Gate,
     Log,
     Metric,
@@ -164,30 +162,25 @@ def train_words(
     """Train word vectors as ``config`` says; returns what finished, also when cancelled."""
     import torch
 
-    validate(config)
-    start = time.perf_counter()
-    gate = Gate(cancel, pause)
+    frame = Frame("words", config, emit, cancel, pause)
     payload = _resume_payload(config)
     device = pick_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
-    try:
-        vocab, ids = _read(config, emit, gate.cancel)
-    except Cancelled:
-        seconds = time.perf_counter() - start
-        emit(Log("cancelled while reading the corpus; nothing trained", "warning"))
-        emit(Finished("words", True, seconds, None))
-        return WordsResult(cancelled=True, seconds=seconds)
+    result = WordsResult()
+    with frame.stoppable(result, "cancelled while reading the corpus; nothing trained"):
+        vocab, ids = _read(config, emit, frame.cancel)
+    if result.cancelled:
+        return frame.finish(result)
     if payload is not None and list(payload["words"]) != vocab.words:
         raise UsageError(
             "cannot resume: the corpus gives a different vocabulary than the checkpoint"
         )
-    run = _Run(config, vocab, make_trainer(config, vocab, ids, device), emit, gate)
+    run = _Run(config, vocab, make_trainer(config, vocab, ids, device), emit, frame.gate)
     run.begin(payload, device)
-    run.train()
-    result = run.finish(time.perf_counter() - start)
-    emit(Finished("words", result.cancelled, result.seconds, result.run_dir))
-    return result
+    with frame.stoppable(result, "training cancelled; the checkpoint keeps what it finished"):
+        run.train()
+    return frame.finish(result, run.write)
 
 
 class _Run:
@@ -200,7 +193,6 @@ class _Run:
         self.emit, self.gate = emit, gate
         self.history: list[EpochEnd] = []
         self.first = 0
-        self.cancelled = False
         self.losses: list[float] = []
         self.step = 0
 
@@ -239,15 +231,12 @@ class _Run:
             self.gate.meter.add(words)
 
     def train(self) -> None:
-        c = self.config
-        try:
-            for epoch in range(self.first + 1, c.epochs + 1):
-                t0, paused = time.perf_counter(), self.gate.paused
-                metrics = dict(self.trainer.train_epoch(self.on_batch))
-                seconds = time.perf_counter() - t0 - (self.gate.paused - paused)
-                self._epoch_end(epoch, metrics, seconds)
-        except Cancelled:
-            self.cancelled = True
+        """The epochs left (a cancel raises :class:`Cancelled` out of here)."""
+        for epoch in range(self.first + 1, self.config.epochs + 1):
+            t0, paused = time.perf_counter(), self.gate.paused
+            metrics = dict(self.trainer.train_epoch(self.on_batch))
+            seconds = time.perf_counter() - t0 - (self.gate.paused - paused)
+            self._epoch_end(epoch, metrics, seconds)
 
     def _epoch_end(self, epoch: int, metrics: dict[str, float], seconds: float) -> None:
         c, wpe = self.config, self.trainer.words_per_epoch
@@ -285,19 +274,15 @@ class _Run:
             trainer_state=self.trainer.state_dict(), epoch=epochs_done, history=self.history,
         )  # fmt: skip
 
-    def finish(self, seconds: float) -> WordsResult:
+    def write(self, result: WordsResult) -> Path:
         """On cancel, keep the checkpoint too; then the vectors as word2vec text."""
         from engine.words.formats import save_word2vec
 
-        done = len(self.history)
-        if self.cancelled:
-            self._save(done)
-            self.emit(Log(f"cancelled after {done} full epoch(s); checkpoint kept", "warning"))
+        if result.cancelled:
+            self._save(len(self.history))
         c, vocab = self.config, self.vocab
-        emb = self.trainer.embeddings(vocab.words, counts=vocab.counts, name=c.model)
-        save_word2vec(emb, self.record.file("vectors.txt"))
-        return WordsResult(
-            embeddings=emb, history=self.history, run_dir=str(self.record.path),
-            checkpoint=str(self.record.file("checkpoint.pt")), cancelled=self.cancelled,
-            seconds=seconds,
-        )  # fmt: skip
+        result.embeddings = self.trainer.embeddings(vocab.words, counts=vocab.counts, name=c.model)
+        result.history = self.history
+        result.checkpoint = str(self.record.file("checkpoint.pt"))
+        save_word2vec(result.embeddings, self.record.file("vectors.txt"))
+        return self.record.path

@@ -58,14 +58,7 @@ class AttackLab(JobPane):
     PROGRESS_JOBS = ("sweep",)
     IDLE_MESSAGE = "no sweep is running"
     CANCELLING_MESSAGE = "cancelling: the sweep stops after the current batch"
-    BINDINGS = [
-        Binding("ctrl+r", "run_sweep", "Run"),
-        Binding("ctrl+o", "pause", "Pause/resume"),
-        Binding("escape", "cancel_sweep", "Cancel"),
-        Binding("ctrl+s", "export", "Export"),
-        Binding("ctrl+t", "toggle_pixels", "Pixels"),
-        Binding("ctrl+b", "toggle_form", "Form"),
-    ]
+    BINDINGS = [Binding("ctrl+s", "export", "Export"), Binding("ctrl+t", "toggle_pixels", "Pixels")]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -126,7 +119,7 @@ class AttackLab(JobPane):
 
     # ------------------------------------------------------------------ actions
 
-    def action_run_sweep(self, train_missing: bool = False) -> None:
+    def action_run(self, train_missing: bool = False) -> None:
         if self.running:
             self.notify("a sweep is running; esc cancels it", severity="warning")
             return
@@ -149,12 +142,6 @@ class AttackLab(JobPane):
             self.state.samples.append(event)
             return preview_from_samples(event, self.state.axes.get(event.attack, "eps"))
         return event
-
-    def action_pause(self) -> None:
-        self.toggle_pause()
-
-    def action_cancel_sweep(self) -> None:
-        self.cancel_job()
 
     def action_export(self) -> None:
         s = self.state
@@ -258,7 +245,7 @@ class AttackLab(JobPane):
         def done(trained: bool | None) -> None:
             if trained:
                 self.log_pane.add("model trained; running the sweep again")
-                self.action_run_sweep()
+                self.action_run()
 
         self.app.push_screen(
             TrainScreen(

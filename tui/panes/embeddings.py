@@ -56,13 +56,7 @@ class EmbeddingsPane(JobPane):
     PROGRESS_JOBS = ("words",)
     IDLE_MESSAGE = "no model is training"
     CANCELLING_MESSAGE = "cancelling: training stops after the current batch"
-    BINDINGS = [
-        Binding("ctrl+r", "train", "Train"),
-        Binding("ctrl+o", "pause", "Pause/resume"),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save vectors"),
-        Binding("ctrl+b", "toggle_form", "Form"),
-    ]
+    BINDINGS = [Binding("ctrl+r", "run", "Train"), Binding("ctrl+s", "save", "Save vectors")]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -111,7 +105,7 @@ class EmbeddingsPane(JobPane):
 
     # ------------------------------------------------------------------ actions
 
-    def action_train(self) -> None:
+    def action_run(self) -> None:
         if self.running:
             self.notify("a model is training; esc cancels it", severity="warning")
             return
@@ -127,12 +121,6 @@ class EmbeddingsPane(JobPane):
     def _label(self, model: str) -> str:
         n = sum(1 for r in self.runs if r.label.split(" ")[0] == model)
         return model if n == 0 else f"{model} #{n + 1}"
-
-    def action_pause(self) -> None:
-        self.toggle_pause()
-
-    def action_cancel(self) -> None:
-        self.cancel_job()
 
     def action_save(self) -> None:
         run = self.current

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import work
+from textual.binding import Binding
 from textual.containers import Horizontal
 
 from engine.catalog import JOBS
@@ -30,6 +31,12 @@ class JobPane(Horizontal):
     """A form, a job's status and log; subclasses name ``JOB``, ``status`` and ``form``."""
 
     JOB = ""  # the engine.catalog name of the job this pane runs
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run"),
+        Binding("ctrl+o", "pause", "Pause/resume"),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+b", "toggle_form", "Form"),
+    ]
     PROGRESS_JOBS: tuple[str, ...] = ()  # the job names whose progress moves the status; () = all
     IDLE_MESSAGE = "nothing is running"
     CANCELLING_MESSAGE = "cancelling: the job stops after the current batch"
@@ -93,6 +100,16 @@ class JobPane(Horizontal):
             self.token.cancel()
 
     # ------------------------------------------------------------------ control
+
+    def action_run(self) -> None:
+        """Read the form and start the job (each pane says what else to prepare)."""
+        raise NotImplementedError
+
+    def action_pause(self) -> None:
+        self.toggle_pause()
+
+    def action_cancel(self) -> None:
+        self.cancel_job()
 
     def cancel_job(self) -> None:
         if self.token is None:

@@ -34,10 +34,7 @@ class TrainPane(JobPane):
     JOB = "train"
     PROGRESS_JOBS = ("train",)
     IDLE_MESSAGE = "no training is running"
-    BINDINGS = [
-        Binding("ctrl+r", "train", "Train"),
-        Binding("ctrl+o", "pause", "Pause/resume"),
-    ]
+    BINDINGS = [Binding("ctrl+r", "run", "Train")]
 
     def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -66,15 +63,19 @@ class TrainPane(JobPane):
             self.form.set_text(name, show(value))
         self._replot()
 
-    def action_train(self) -> None:
+    def action_run(self) -> None:
         if self.running:
             return
         config = self.read_form()
         if config is not None:
             self.start_job(config)
 
-    def action_pause(self) -> None:
-        self.toggle_pause()
+    def action_cancel(self) -> None:
+        """esc: cancel the training when one runs, else decline and close."""
+        if self.running:
+            self.cancel_job()
+        else:
+            self.screen.dismiss(False)
 
     def on_job_metric(self, msg: m.JobMetric) -> None:
         (self.loss if msg.name == "loss" else self.accuracy).append((msg.step, msg.value))

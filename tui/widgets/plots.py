@@ -36,10 +36,6 @@ class AccuracyPlot(PlotextPlot):
     def xlabel(self) -> str:
         return AXIS_TITLE.get(self.axis, self.axis)
 
-    def add_attack(self, attack: str) -> None:
-        self.series.setdefault(attack, [])
-        self.replot()
-
     def add_point(self, attack: str, budget: float, accuracy: float) -> None:
         self.series.setdefault(attack, []).append((budget, accuracy))
         if budget not in self.budgets:

@@ -21,6 +21,5 @@ from engine.vision.attacks.base import (  # noqa: F401
     REGISTRY,
     AttackResult,
     AttackSpec,
-    attack_names,
     get_attack,
 )

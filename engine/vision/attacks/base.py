@@ -101,10 +101,6 @@ def get_attack(name: str) -> AttackSpec:
         raise UsageError(f"unknown attack {name!r}; choose from {known}") from None
 
 
-def attack_names() -> list[str]:
-    return list(REGISTRY)
-
-
 def prepare(model: nn.Module) -> nn.Module:
     """Eval mode and no parameter gradients: attacks differentiate the input only."""
     model.eval()

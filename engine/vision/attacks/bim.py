@@ -19,15 +19,9 @@ from engine.vision.attacks.targets import TargetSpec
     "BIM / I-FGSM (Kurakin 2017): `steps` sign steps of `alpha`, kept in the eps-box",
 )
 def bim(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
-    alpha: float = 2 / 255,
-    steps: int = 10,
-    target: TargetSpec = None,
-    early_stop: bool = False,
-) -> AttackResult:
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
+    alpha: float = 2 / 255, steps: int = 10, target: TargetSpec = None, early_stop: bool = False,
+) -> AttackResult:  # fmt: skip
     r"""BIM (iterative FGSM) in the paper 'Adversarial Examples in the Physical World'
     [https://arxiv.org/abs/1607.02533] (Kurakin, Goodfellow & Bengio, ICLR 2017 workshop).
 
@@ -35,8 +29,7 @@ def bim(
     ``x <- clip_{x0, eps}(x + alpha * sign(grad_x CE(f(x), y)))``, clamped to [0, 1].
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (float): eps, the L-inf radius in [0, 1] pixel units (e.g. 8/255).
         alpha (float): step size. (Default: 2/255, as torchattacks; the paper: 1/255)
         steps (int): number of steps. (Default: 10, as torchattacks; the paper:
@@ -52,6 +45,4 @@ def bim(
         robust_acc = (res.pred == labels).float().mean()
     """
     step = partial(sign_step, alpha=alpha, eps=budget)
-    return gradient_attack(
-        model, images, labels, budget, steps=steps, step=step, target=target, early_stop=early_stop
-    )
+    return gradient_attack(model, images, labels, budget, steps, step, None, target, early_stop)

@@ -15,12 +15,9 @@ from engine.vision.attacks.targets import TargetSpec
 
 @register("fgsm", "eps", "FGSM (Goodfellow 2015): one sign-gradient step of size eps")
 def fgsm(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
     target: TargetSpec = None,
-) -> AttackResult:
+) -> AttackResult:  # fmt: skip
     r"""FGSM in the paper 'Explaining and Harnessing Adversarial Examples'
     [https://arxiv.org/abs/1412.6572] (Goodfellow, Shlens & Szegedy, ICLR 2015).
 
@@ -28,8 +25,7 @@ def fgsm(
     ``x - eps * sign(grad_x CE(f(x), t))``.
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (float): eps, the L-inf size in [0, 1] pixel units (e.g. 8/255).
         target: None (default, untargeted), a class index, ``"least-likely"`` or ``"random"``.
 

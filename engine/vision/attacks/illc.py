@@ -18,14 +18,9 @@ from engine.vision.attacks.loop import gradient_attack
     "iterative least-likely class (Kurakin 2017): BIM descending to the clean least-likely class",
 )
 def illc(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
-    alpha: float = 2 / 255,
-    steps: int = 10,
-    early_stop: bool = False,
-) -> AttackResult:
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
+    alpha: float = 2 / 255, steps: int = 10, early_stop: bool = False,
+) -> AttackResult:  # fmt: skip
     r"""Iterative least-likely class method in 'Adversarial Examples in the Physical World'
     [https://arxiv.org/abs/1607.02533] (Kurakin, Goodfellow & Bengio, ICLR 2017 workshop).
 
@@ -35,8 +30,7 @@ def illc(
     The same as torchattacks' BIM in least-likely targeted mode.
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (float): eps, the L-inf radius in [0, 1] pixel units.
         alpha (float): step size. (Default: 2/255, as BIM here; the paper: 1/255)
         steps (int): number of steps. (Default: 10; the paper: ``min(255 eps + 4, 1.25 * 255 eps)``)
@@ -50,13 +44,5 @@ def illc(
         robust_acc = (res.pred == labels).float().mean()
     """
     step = partial(sign_step, alpha=alpha, eps=budget)
-    return gradient_attack(
-        model,
-        images,
-        labels,
-        budget,
-        steps=steps,
-        step=step,
-        target="least-likely",
-        early_stop=early_stop,
-    )
+    target = "least-likely"
+    return gradient_attack(model, images, labels, budget, steps, step, None, target, early_stop)

@@ -74,7 +74,6 @@ def gradient_attack(
     images: torch.Tensor,
     labels: torch.Tensor,
     budget: float,
-    *,
     steps: int,
     step: Step,
     start: Start | None = None,

@@ -27,16 +27,10 @@ def momentum_step(
 
 @register("mifgsm", "eps", "MI-FGSM (Dong 2018): BIM with gradient momentum `decay`")
 def mifgsm(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
-    alpha: float = 2 / 255,
-    steps: int = 10,
-    decay: float = 1.0,
-    target: TargetSpec = None,
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
+    alpha: float = 2 / 255, steps: int = 10, decay: float = 1.0, target: TargetSpec = None,
     early_stop: bool = False,
-) -> AttackResult:
+) -> AttackResult:  # fmt: skip
     r"""MI-FGSM in the paper 'Boosting Adversarial Attacks with Momentum'
     [https://arxiv.org/abs/1710.06081] (Dong et al., CVPR 2018).
 
@@ -45,8 +39,7 @@ def mifgsm(
     in [0, 1], with ``grad = grad_x CE(f(x), y)`` (the mean over each sample's values).
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (float): eps, the L-inf radius in [0, 1] pixel units (e.g. 8/255).
         alpha (float): step size. (Default: 2/255, as torchattacks; the paper: eps / steps)
         steps (int): number of steps. (Default: 10, as the paper and torchattacks)
@@ -62,6 +55,4 @@ def mifgsm(
         robust_acc = (res.pred == labels).float().mean()
     """
     step = partial(momentum_step, alpha=alpha, eps=budget, decay=decay)
-    return gradient_attack(
-        model, images, labels, budget, steps=steps, step=step, target=target, early_stop=early_stop
-    )
+    return gradient_attack(model, images, labels, budget, steps, step, None, target, early_stop)

@@ -19,16 +19,10 @@ from engine.vision.attacks.targets import TargetSpec
     "PGD L-inf (Madry 2018): random start, `steps` sign steps of `alpha` in the eps-box",
 )
 def pgd(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
-    alpha: float = 2 / 255,
-    steps: int = 10,
-    random_start: bool = True,
-    target: TargetSpec = None,
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
+    alpha: float = 2 / 255, steps: int = 10, random_start: bool = True, target: TargetSpec = None,
     early_stop: bool = False,
-) -> AttackResult:
+) -> AttackResult:  # fmt: skip
     r"""PGD in the paper 'Towards Deep Learning Models Resistant to Adversarial Attacks'
     [https://arxiv.org/abs/1706.06083] (Madry et al., ICLR 2018).
 
@@ -37,8 +31,7 @@ def pgd(
     same, it draws the same random start as torchattacks.PGD.
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (float): eps, the L-inf radius in [0, 1] pixel units (e.g. 8/255).
         alpha (float): step size. (Default: 2/255, as torchattacks)
         steps (int): number of steps. (Default: 10, as torchattacks)
@@ -55,14 +48,4 @@ def pgd(
     """
     step = partial(sign_step, alpha=alpha, eps=budget)
     start = partial(linf_start, eps=budget) if random_start else None
-    return gradient_attack(
-        model,
-        images,
-        labels,
-        budget,
-        steps=steps,
-        step=step,
-        start=start,
-        target=target,
-        early_stop=early_stop,
-    )
+    return gradient_attack(model, images, labels, budget, steps, step, start, target, early_stop)

@@ -25,16 +25,10 @@ def l0_step(x: torch.Tensor, grad: torch.Tensor, state: State, alpha: float, k: 
     "sparse PGD (Croce & Hein 2019): gradient steps kept to the k best pixels each step",
 )
 def pgd_l0(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
-    alpha: float = 120000 / 255,
-    steps: int = 20,
-    random_start: bool = True,
-    target: TargetSpec = None,
-    early_stop: bool = True,
-) -> AttackResult:
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
+    alpha: float = 120000 / 255, steps: int = 20, random_start: bool = True,
+    target: TargetSpec = None, early_stop: bool = True,
+) -> AttackResult:  # fmt: skip
     r"""PGD_0 in the paper 'Sparse and Imperceivable Adversarial Attacks'
     [https://arxiv.org/abs/1909.05040] (Croce & Hein, ICCV 2019).
 
@@ -46,8 +40,7 @@ def pgd_l0(
     image in at most k pixels.
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (int): k, the number of pixels that may change (a whole number).
         alpha (float): step size on the L1-normalised gradient. (Default: 120000/255, the
             authors' value: about 0.15 per value on average for a 32x32x3 image)
@@ -66,15 +59,5 @@ def pgd_l0(
     k = int(budget)
     step = partial(l0_step, alpha=alpha, k=k)
     start = partial(l0_start, k=k) if random_start else None
-    return gradient_attack(
-        model,
-        images,
-        labels,
-        budget,
-        steps=steps,
-        step=step,
-        start=start,
-        target=target,
-        early_stop=early_stop,
-        axis="pixels",
-    )
+    args = (steps, step, start, target, early_stop, "pixels")
+    return gradient_attack(model, images, labels, budget, *args)

@@ -19,16 +19,10 @@ from engine.vision.attacks.targets import TargetSpec
     "PGD L2 (Madry 2018): eps is the L2 radius; random start, `steps` steps of L2 length `alpha`",
 )
 def pgd_l2(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    budget: float,
-    alpha: float = 0.2,
-    steps: int = 10,
-    random_start: bool = True,
-    target: TargetSpec = None,
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float, *,
+    alpha: float = 0.2, steps: int = 10, random_start: bool = True, target: TargetSpec = None,
     early_stop: bool = False,
-) -> AttackResult:
+) -> AttackResult:  # fmt: skip
     r"""PGD in the paper 'Towards Deep Learning Models Resistant to Adversarial Attacks'
     [https://arxiv.org/abs/1706.06083] (Madry et al., ICLR 2018), L2 version.
 
@@ -37,8 +31,7 @@ def pgd_l2(
     ``x <- proj_{x0, eps}(x + alpha * g / ||g||_2)`` with ``g = grad_x CE(f(x), y)``, in [0, 1].
 
     Arguments:
-        model: classifier on [0, 1] inputs (normalisation inside).
-        images: ``[N, C, H, W]`` in [0, 1]. labels: ``[N]`` true classes.
+        model, images, labels: as for every attack (see :mod:`~engine.vision.attacks.base`).
         budget (float): eps, the L2 radius over all C*H*W values in [0, 1] units (e.g. 0.5;
             a 32x32x3 image changed by 8/255 everywhere has L2 norm 1.74).
         alpha (float): L2 length of each step. (Default: 0.2, as torchattacks)
@@ -56,14 +49,4 @@ def pgd_l2(
     """
     step = partial(l2_step, alpha=alpha, eps=budget)
     start = partial(l2_start, eps=budget) if random_start else None
-    return gradient_attack(
-        model,
-        images,
-        labels,
-        budget,
-        steps=steps,
-        step=step,
-        start=start,
-        target=target,
-        early_stop=early_stop,
-    )
+    return gradient_attack(model, images, labels, budget, steps, step, start, target, early_stop)
