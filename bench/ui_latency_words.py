@@ -13,17 +13,14 @@ the training throughput.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from textual import events  # noqa: E402
+from probe import options, report, send_many, stamp, threads_line  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
 from tui.app import AdvTUI  # noqa: E402
@@ -39,61 +36,22 @@ class ProbeApp(AdvTUI):
 
     def on_mount(self) -> None:
         for field in self.query(Input):
-            self._stamp(field)
-
-    def _stamp(self, field: Input) -> None:
-        original = field.insert_text_at_cursor
-
-        def stamped(text: str) -> None:
-            self.handled.append(time.perf_counter())
-            original(text)
-            self.call_after_refresh(lambda: self.painted.append(time.perf_counter()))
-
-        field.insert_text_at_cursor = stamped
+            stamp(self, field, "insert_text_at_cursor")
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
-
-
-async def type_keys(app: ProbeApp, field: Input, args: argparse.Namespace, running) -> list:
-    """Send ``args.keys`` letters to the focused ``field``; (sent, handled, painted) triples."""
+async def type_keys(app: ProbeApp, field: Input, args, running) -> list:
+    """Send ``args.keys`` letters to ``field``, clearing it every 20 as a user would."""
     field.focus()
     await asyncio.sleep(0.2)
-    driver = app._driver
-    out = []
-    for i in range(args.keys):
-        if not running():
-            break
+
+    def clear(i: int) -> None:
         if i % 20 == 0:
-            field.value = ""  # keep the line short, as a user would
-            await asyncio.sleep(args.every)
-        n = len(app.handled)
-        sent = time.perf_counter()
-        key = events.Key("a", "a")
-        key.set_sender(app)
-        driver.send_message(key)
-        await asyncio.sleep(args.every)
-        while len(app.painted) <= n and time.perf_counter() - sent < 2:
-            await asyncio.sleep(0.005)
-        if len(app.painted) > n:
-            out.append((sent, app.handled[n], app.painted[n]))
-    return out
+            field.value = ""
+
+    return await send_many(app, "a", "a", args.keys, args.every, running, clear)
 
 
-def report(name: str, triples: list) -> None:
-    handled = [(h - s) * 1000 for s, h, _ in triples]
-    painted = [(p - s) * 1000 for s, _, p in triples]
-    for what, vals in (("key -> handled", handled), ("key -> painted", painted)):
-        if vals:
-            print(
-                f"{name:<17} {what}: n={len(vals)} p50 {statistics.median(vals):.1f} ms  "
-                f"p95 {pct(vals, 0.95):.1f} ms  max {max(vals):.1f} ms"
-            )
-
-
-async def measure(args: argparse.Namespace) -> None:
+async def measure(args) -> None:
     app = ProbeApp(device="cpu")
     async with app.run_test(size=(120, 40)) as pilot:
         while app.engine_device is None:
@@ -104,8 +62,8 @@ async def measure(args: argparse.Namespace) -> None:
         form = pane.form
         form.query_one("#model").value = "sgns"
         await pilot.pause()
-        form.field("corpus").value = "builtin"
-        form.field("epochs").value = str(args.epochs)
+        form.set_text("corpus", "builtin")
+        form.set_text("epochs", str(args.epochs))
         await pilot.press("ctrl+r")
         while pane.status.state != "running" or not pane.loss_plot.series.get("sgns"):
             if not pane.running and pane.status.state == "failed":
@@ -117,8 +75,8 @@ async def measure(args: argparse.Namespace) -> None:
         console = await type_keys(app, words.input, args, lambda: pane.running)
         await pilot.press("f3")
         await pilot.pause(0.3)
-        form_keys = await type_keys(app, form.field("seed"), args, lambda: pane.running)
-        form.field("seed").value = "0"
+        form_keys = await type_keys(app, form.query_one("#seed"), args, lambda: pane.running)
+        form.set_text("seed", "0")
         still_training = pane.running
         if pane.running:
             await pilot.press("escape")
@@ -126,8 +84,7 @@ async def measure(args: argparse.Namespace) -> None:
             await pilot.pause(0.1)
         await pilot.pause(0.3)
     run = pane.runs[-1]
-    threads = os.environ.get("ADVTUI_TORCH_THREADS", "auto (cores - 1)")
-    print(f"device {app.engine_device}; torch threads {threads}")
+    print(threads_line(app))
     rates = [e.words_per_s for e in run.epochs]
     print(
         f"sgns on builtin: {len(run.epochs)} epoch(s) done, "
@@ -140,16 +97,11 @@ async def measure(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keys", type=int, default=150, help="letters per tab")
-    parser.add_argument("--every", type=float, default=0.1)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default cores-1)")
-    args = parser.parse_args()
-    if args.threads:
-        os.environ["ADVTUI_TORCH_THREADS"] = str(args.threads)
-    os.environ.setdefault("ADVTUI_RUNS", "/tmp/advtui-bench-runs")
-    asyncio.run(measure(args))
+    def add(parser) -> None:
+        parser.add_argument("--keys", type=int, default=150, help="letters per tab")
+        parser.add_argument("--epochs", type=int, default=100)
+
+    asyncio.run(measure(options(__doc__, add)))
 
 
 if __name__ == "__main__":

@@ -39,16 +39,20 @@ def cache_root() -> Path:
     return platformdirs.user_cache_path("advtui")
 
 
-def _jsonable(value: Any) -> Any:
+def plain(value: Any, json: bool = True) -> Any:
+    """Dataclasses, mappings and sequences as dicts and lists of plain values.
+
+    ``json``: also paths as text and NaN/inf as None (JSON has neither); without it the values
+    stay as they are (a checkpoint keeps NaN losses and tensors)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+        return {k: plain(v, json) for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): plain(v, json) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
+        return [plain(v, json) for v in value]
+    if json and isinstance(value, Path):
         return str(value)
-    if isinstance(value, float) and not math.isfinite(value):  # NaN/inf are not JSON
+    if json and isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
@@ -72,7 +76,7 @@ class RunRecord:
     def write_json(self, filename: str, payload: Any) -> Path:
         target = self.path / filename
         tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(json.dumps(_jsonable(payload), indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(plain(payload), indent=2) + "\n", encoding="utf-8")
         tmp.replace(target)
         return target
 
@@ -81,7 +85,7 @@ class RunRecord:
 
     def write_rows(self, stem: str, rows: Iterable[Mapping[str, Any]]) -> tuple[Path, Path]:
         """Write ``rows`` as ``<stem>.csv`` and ``<stem>.json``; columns in first-seen order."""
-        rows = [dict(_jsonable(r)) for r in rows]
+        rows = [dict(plain(r)) for r in rows]
         columns: list[str] = []
         for row in rows:
             columns += [k for k in row if k not in columns]

@@ -60,6 +60,29 @@ def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...
             )
 
 
+def add_command(
+    sub: Any,
+    name: str,
+    func: Any,
+    help: str,
+    description: str = "",
+    config: type | None = None,
+    epilog: str | None = None,
+) -> argparse.ArgumentParser:
+    """A subcommand running ``func``, with ``config``'s declared options when it has one."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if config is not None:
+        add_options(parser, config)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def flags(cls: type) -> dict[str, str]:
     """Field name -> how the CLI calls it."""
     return {s.name: s.flag for s in specs(cls)}

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine.vision.events import SweepConfig, SweepPoint, TrainConfig
 from tui.console import console, print_table, run_in_console
-from tui.options import add_options, config_from_args
+from tui.options import add_command, config_from_args
 from tui.render import sweep_table
 
 SWEEP_EXAMPLE = """examples:
@@ -36,26 +36,16 @@ INTERRUPTED = 130  # the shell's code for a job stopped by Ctrl-C
 
 
 def add_vision_parsers(sub: Any) -> None:
-    sweep = sub.add_parser(
-        "sweep",
-        help="robust accuracy of a classifier over attack budgets",
-        description="Attack N class-balanced test images at each budget; write CSV/JSON/PNGs.",
-        epilog=SWEEP_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_options(sweep, SweepConfig)
-    sweep.set_defaults(func=cmd_sweep)
-
-    train = sub.add_parser(
-        "train-model",
-        help="train a victim classifier and cache it",
-        description="Train on the training split, evaluate on the test split each epoch.",
-    )
-    add_options(train, TrainConfig)
-    train.set_defaults(func=cmd_train)
-
-    attacks = sub.add_parser("attacks", help="list the attacks, their budget axis and defaults")
-    attacks.set_defaults(func=cmd_attacks)
+    add_command(
+        sub, "sweep", cmd_sweep, "robust accuracy of a classifier over attack budgets",
+        "Attack N class-balanced test images at each budget; write CSV/JSON/PNGs.",
+        SweepConfig, SWEEP_EXAMPLE,
+    )  # fmt: skip
+    add_command(
+        sub, "train-model", cmd_train, "train a victim classifier and cache it",
+        "Train on the training split, evaluate on the test split each epoch.", TrainConfig,
+    )  # fmt: skip
+    add_command(sub, "attacks", cmd_attacks, "list the attacks, their budget axis and defaults")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from engine.words.events import MODELS, EvalConfig, WordsConfig, defaults_for
 from tui import format as fmt
 from tui import render
 from tui.console import console, print_table, run_in_console
-from tui.options import add_options, config_from_args
+from tui.options import add_command, config_from_args
 from tui.render import epoch_table
 from tui.vision_cli import INTERRUPTED
 
@@ -59,58 +59,41 @@ def _need_action(_args: argparse.Namespace) -> int:
 
 
 def add_words_parser(sub: Any) -> None:
-    words = sub.add_parser(
-        "words",
-        help="train word embeddings (classic SkipGram, CBOW, SGNS) and query them",
-        description="Word embeddings: train, query, eval, export.",
-        epilog=WORDS_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    words.set_defaults(func=_need_action)
+    words = add_command(
+        sub, "words", _need_action,
+        "train word embeddings (classic SkipGram, CBOW, SGNS) and query them",
+        "Word embeddings: train, query, eval, export.", epilog=WORDS_EXAMPLE,
+    )  # fmt: skip
     words.error = _OneLineParser.error.__get__(words)  # type: ignore[method-assign]
     actions = words.add_subparsers(
         dest="words_command", metavar="ACTION", parser_class=_OneLineParser
     )
 
-    train = actions.add_parser(
-        "train",
-        help="train embeddings on a corpus; prints the run folder",
-        description="Train on a corpus; defaults depend on --model (they train on the built-in "
-        "corpus in well under a minute). Writes a run folder with config, epochs, "
-        "checkpoint.pt and vectors.txt.",
-    )
-    add_options(train, WordsConfig)
-    train.set_defaults(func=cmd_train)
-
-    query = actions.add_parser(
-        "query",
-        help="ask trained vectors: neighbours, similarity, analogies, odd one out",
-        description="Answer queries on a run folder, checkpoint or word2vec file.",
-        epilog=QUERY_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    add_command(
+        actions, "train", cmd_train, "train embeddings on a corpus; prints the run folder",
+        "Train on a corpus; defaults depend on --model (they train on the built-in corpus in "
+        "well under a minute). Writes a run folder with config, epochs, checkpoint.pt and "
+        "vectors.txt.", WordsConfig,
+    )  # fmt: skip
+    query = add_command(
+        actions, "query", cmd_query,
+        "ask trained vectors: neighbours, similarity, analogies, odd one out",
+        "Answer queries on a run folder, checkpoint or word2vec file.", epilog=QUERY_HELP,
+    )  # fmt: skip
     query.add_argument("model", metavar="MODEL", help="run folder, checkpoint .pt, word2vec file")
     query.add_argument("queries", metavar="QUERY", nargs="+", help="a query (see below)")
-    query.set_defaults(func=cmd_query)
-
-    ev = actions.add_parser(
-        "eval",
-        help="analogy accuracy and word-pair Spearman",
-        description="Score vectors on analogy questions and/or word-pair similarity files.",
-    )
-    add_options(ev, EvalConfig)
-    ev.set_defaults(func=cmd_eval)
-
-    export = actions.add_parser(
-        "export",
-        help="write word2vec text or TensorBoard projector files",
-        description="word2vec: one text file; projector: vectors.tsv + metadata.tsv in a folder "
-        "(load them at https://projector.tensorflow.org).",
-    )
+    add_command(
+        actions, "eval", cmd_eval, "analogy accuracy and word-pair Spearman",
+        "Score vectors on analogy questions and/or word-pair similarity files.", EvalConfig,
+    )  # fmt: skip
+    export = add_command(
+        actions, "export", cmd_export, "write word2vec text or TensorBoard projector files",
+        "word2vec: one text file; projector: vectors.tsv + metadata.tsv in a folder (load them "
+        "at https://projector.tensorflow.org).",
+    )  # fmt: skip
     export.add_argument("model", metavar="MODEL", help="run folder, checkpoint .pt, word2vec file")
     export.add_argument("--format", default="word2vec", help="word2vec (default) or projector")
     export.add_argument("--out", required=True, help="file (word2vec) or folder (projector)")
-    export.set_defaults(func=cmd_export)
 
 
 # --------------------------------------------------------------------------- train

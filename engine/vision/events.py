@@ -77,6 +77,17 @@ def _model_reason(name: str) -> str | None:
 # --------------------------------------------------------------------------- configs
 
 
+def data_dir_option() -> Any:
+    """``data_dir``, the same for every job that reads images."""
+    return option(
+        None,
+        "an existing dataset copy: cifar-10-batches-py or an ImageFolder tree",
+        label="data dir",
+        placeholder="cifar10/imagefolder copy",
+        check=existing_path(),
+    )
+
+
 @dataclass(frozen=True)
 class SweepConfig:
     """A sweep: which images, which model, which attacks at which budgets."""
@@ -93,13 +104,7 @@ class SweepConfig:
         flag="--attack",
         check=rule(_attacks_reason, ("no-such-attack",)),
     )
-    data_dir: str | None = option(
-        None,
-        "an existing dataset copy: cifar-10-batches-py or an ImageFolder tree",
-        label="data dir",
-        placeholder="cifar10/imagefolder copy",
-        check=existing_path(),
-    )
+    data_dir: str | None = data_dir_option()
     model: str = option(
         "smallcnn",
         "smallcnn, resnet18, or a TorchScript / torch.export file",
@@ -182,13 +187,7 @@ class TrainConfig:
     dataset: str = option(
         "cifar10", "the dataset whose training split to learn", choices=TRAIN_DATASETS
     )
-    data_dir: str | None = option(
-        None,
-        "an existing dataset copy: cifar-10-batches-py or an ImageFolder tree",
-        label="data dir",
-        placeholder="cifar10/imagefolder copy",
-        check=existing_path(),
-    )
+    data_dir: str | None = data_dir_option()
     arch: str = option(
         "smallcnn", "architecture to train", flag="--model", label="model",
         choices=("smallcnn", "resnet18"),

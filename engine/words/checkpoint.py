@@ -8,7 +8,6 @@ cancel mid-write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,11 @@ import torch
 
 from engine.errors import UsageError
 from engine.fields import from_dict
+from engine.runs import plain
 from engine.words.events import WordsConfig
 from engine.words.vocab import Vocab
 
 FORMAT = "advtui-words/1"
-
-
-def _plain(value: Any) -> Any:
-    """Events and other dataclasses become dicts so ``weights_only`` loading accepts them."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def save_checkpoint(
@@ -47,12 +36,12 @@ def save_checkpoint(
     target = Path(path)
     payload = {
         "format": FORMAT,
-        "config": _plain(config),
+        "config": plain(config, json=False),
         "words": list(vocab.words),
         "counts": torch.from_numpy(vocab.counts.copy()),
         "trainer": trainer_state,
         "epoch": int(epoch),
-        "history": _plain(history),
+        "history": plain(history, json=False),
     }
     tmp = target.with_name(target.name + ".tmp")
     torch.save(payload, tmp)

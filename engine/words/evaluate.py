@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import UsageError
+from engine.files import read_bytes
 from engine.jobs import CancelToken, Emit, Frame, Log, PauseToken, ignore
 from engine.words.events import EvalConfig, EvalResult, Score
 
@@ -77,13 +78,7 @@ class PairsScore:
 
 def _read_lines(path: str | os.PathLike[str], what: str) -> list[str]:
     """The file's lines, or a one-line ``UsageError`` for a missing, binary or empty file."""
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise UsageError(f"{what} file not found: {p}")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} file {p}: {exc.strerror or exc}") from None
+    p, data = read_bytes(path, f"{what} file")
     if b"\0" in data[:4096]:
         raise UsageError(f"{what} file {p} is binary, not text")
     try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import UsageError
+from engine.files import read_bytes
 
 if TYPE_CHECKING:
     from engine.words.query import Embeddings
@@ -124,13 +125,7 @@ def load_word2vec(path: str | os.PathLike[str], *, name: str | None = None) -> E
 
     from engine.words.query import Embeddings
 
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise UsageError(f"word-vector file not found: {p}")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {p}: {exc.strerror or exc}") from None
+    p, data = read_bytes(path, "word-vector file")
     if not data.strip():
         raise UsageError(f"{p} is empty")
     newline = data.find(b"\n")

@@ -40,20 +40,30 @@ OPTIMIZERS = ("adam", "sgd")
 _EVAL_ELEMENTS = 16_000_000
 
 
-class ClassicSkipGram(nn.Module):
-    """The seed's SkipGram: a centre word -> ``2c`` distributions over the vocabulary.
+class _SoftmaxModel(nn.Module):
+    """Embedding -> Linear -> ReLU -> Linear to ``outputs`` logits: the layers both softmax
+    models share (their state dicts name them the same, so checkpoints read either)."""
 
-    ``forward(centres[B]) -> log_probs[B, 2c, V]`` (one log-softmax per context position).
-    """
-
-    def __init__(self, vocab_size: int, dim: int, context_size: int, hidden: int = 512) -> None:
+    def __init__(
+        self, vocab_size: int, dim: int, context_size: int, hidden: int, outputs: int
+    ) -> None:
         super().__init__()
         self.vocab_size = vocab_size
         self.context_size = context_size
         self.positions = 2 * context_size
         self.embeddings = nn.Embedding(vocab_size, dim)
         self.linear1 = nn.Linear(dim, hidden)
-        self.linear2 = nn.Linear(hidden, self.positions * vocab_size)
+        self.linear2 = nn.Linear(hidden, outputs)
+
+
+class ClassicSkipGram(_SoftmaxModel):
+    """The seed's SkipGram: a centre word -> ``2c`` distributions over the vocabulary.
+
+    ``forward(centres[B]) -> log_probs[B, 2c, V]`` (one log-softmax per context position).
+    """
+
+    def __init__(self, vocab_size: int, dim: int, context_size: int, hidden: int = 512) -> None:
+        super().__init__(vocab_size, dim, context_size, hidden, 2 * context_size * vocab_size)
 
     def logits(self, centres: torch.Tensor) -> torch.Tensor:
         """Unnormalised scores ``[B, 2c, V]`` of the context words of each centre word."""
@@ -84,7 +94,7 @@ class ClassicSkipGram(nn.Module):
         return torch.logsumexp(log_probs, dim=1) - math.log(self.positions)
 
 
-class CBOW(nn.Module):
+class CBOW(_SoftmaxModel):
     """Continuous bag of words: mean of the ``2c`` context embeddings -> the centre word.
 
     ``forward(contexts[B, 2c]) -> log_probs[B, V]``. Same head as :class:`ClassicSkipGram`
@@ -92,13 +102,7 @@ class CBOW(nn.Module):
     """
 
     def __init__(self, vocab_size: int, dim: int, context_size: int, hidden: int = 512) -> None:
-        super().__init__()
-        self.vocab_size = vocab_size
-        self.context_size = context_size
-        self.positions = 2 * context_size
-        self.embeddings = nn.Embedding(vocab_size, dim)
-        self.linear1 = nn.Linear(dim, hidden)
-        self.linear2 = nn.Linear(hidden, vocab_size)
+        super().__init__(vocab_size, dim, context_size, hidden, vocab_size)
 
     def head(self, mean: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, V]`` from a context mean ``[B, dim]``."""
