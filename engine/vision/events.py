@@ -227,7 +227,6 @@ class ModelMissing(UsageError):
         )
 
 
-
 @dataclass(frozen=True)
 class SweepStarted:
     """Sent once the data and model are ready: what the sweep will cover."""
