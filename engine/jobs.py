@@ -107,10 +107,11 @@ class Cancelled(Exception):
 
 
 class CancelToken:
-    """Thread-safe flag a UI sets and a job polls between batches."""
+    """Thread-safe flag a UI sets and a job polls between batches. ``event`` may be a shared
+    ``multiprocessing`` event, so one cancel reaches every rank of a distributed job."""
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    def __init__(self, event: Any = None) -> None:
+        self._event = event if event is not None else threading.Event()
 
     def cancel(self) -> None:
         self._event.set()
@@ -132,9 +133,12 @@ class PauseToken:
     can always be cancelled and the app can always quit.
     """
 
-    def __init__(self) -> None:
-        self._running = threading.Event()
-        self._running.set()
+    def __init__(self, running: Any = None) -> None:
+        """``running``: a shared ``multiprocessing`` event (set = running) for many ranks."""
+        if running is None:
+            running = threading.Event()
+            running.set()
+        self._running = running
 
     def pause(self) -> None:
         self._running.clear()
