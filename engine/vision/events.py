@@ -29,6 +29,7 @@ from engine.jobs import Result, device_option, out_option, seed_option
 from engine.vision.targeting import parse_target
 
 DATASETS = ("sample", "cifar10", "imagefolder")
+ADVERSARIAL = ("none", "fgsm-rs", "pgd")
 TRAIN_DATASETS = ("cifar10", "imagefolder")  # ``sample`` is test images only
 DEFAULT_EPS = "0,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
 DEFAULT_PIXELS = "0,1,2,5,10,20"
@@ -72,6 +73,19 @@ def _attacks_reason(names: tuple[str, ...]) -> str | None:
 
 def _model_reason(name: str) -> str | None:
     return None if name.strip() else "must name an architecture or a model file"
+
+
+def _radius_reason(text: str) -> str | None:
+    """One size in [0, 1] pixel units, more than 0: ``8/255`` or ``0.031``."""
+    from engine.vision.budgets import parse_budgets
+
+    try:
+        values = parse_budgets(text)
+    except UsageError as exc:
+        return str(exc)
+    if len(values) != 1 or not 0 < values[0] <= 1:
+        return f"must be one size in (0, 1], e.g. 8/255, got {text!r}"
+    return None
 
 
 # --------------------------------------------------------------------------- configs
@@ -190,7 +204,7 @@ class TrainConfig:
     data_dir: str | None = data_dir_option()
     arch: str = option(
         "smallcnn", "architecture to train", flag="--model", label="model",
-        choices=("smallcnn", "resnet18"),
+        choices=("smallcnn", "smallcnn-wide", "resnet18"),
     )  # fmt: skip
     epochs: int = option(14, "passes over the training split", check=between(1, 10_000))
     batch: int = option(256, "images per step", check=between(1, 100_000))
@@ -198,6 +212,26 @@ class TrainConfig:
     weight_decay: float = option(5e-4, "L2 weight decay", label="decay", check=between(0, 1))
     label_smoothing: float = option(
         0.0, "label smoothing of the cross-entropy", label="smoothing", check=between(0, 0.99)
+    )
+    adversarial: str = option(
+        "none",
+        "adversarial training: none, fgsm-rs (FGSM from a random start, Wong 2020) or pgd "
+        "(PGD-AT, Madry 2018); robust accuracy is watched on held-out training images",
+        choices=ADVERSARIAL,
+    )
+    eps: str = option(
+        "8/255",
+        "L-inf radius of the training attack, in [0, 1] pixel units (adversarial only)",
+        check=rule(_radius_reason, "2"),
+    )
+    attack_steps: int = option(
+        7, "PGD steps per training batch (pgd only; Madry et al.: 7)", check=between(1, 1000)
+    )
+    attack_alpha: str | None = option(
+        None,
+        "step size of the training attack (empty: 1.25 eps for fgsm-rs, 2.5 eps / steps for pgd)",
+        placeholder="paper default",
+        check=rule(_radius_reason, "2"),
     )
     seed: int = seed_option()
     device: str = device_option()
@@ -207,7 +241,18 @@ class TrainConfig:
     out: str | None = out_option()
 
     def cache_key(self) -> str:
-        return f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
+        """Names the cached checkpoint: every setting that changes the weights' kind."""
+        key = f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
+        if self.adversarial == "none":
+            return key
+        from engine.vision.budgets import parse_budgets
+
+        key += f"-{self.adversarial}{parse_budgets(self.eps)[0] * 255:.4g}"
+        if self.adversarial == "pgd":
+            key += f"x{self.attack_steps}"
+        if self.attack_alpha:
+            key += f"a{parse_budgets(self.attack_alpha)[0] * 255:.4g}"
+        return key
 
 
 # --------------------------------------------------------------------------- events
@@ -317,3 +362,4 @@ class TrainResult(Result):
     test_accuracy: float
     epochs_done: int
     checkpoint: str | None = None
+    robust: dict[str, Any] | None = None  # adversarial training: held-out robustness summary

@@ -34,6 +34,13 @@ from engine.jobs import (
     pick_device,
 )
 from engine.runs import RunRecord, cache_root
+from engine.vision.adversarial import (
+    Perturb,
+    RobustWatch,
+    attack_settings,
+    split_heldout,
+    training_attack,
+)
 from engine.vision.data import ImageSet, download_progress, load_dataset
 from engine.vision.events import TrainConfig, TrainResult
 from engine.vision.models import build
@@ -99,8 +106,10 @@ def train_classifier(
     emit(Log(f"loading {config.dataset} train and test splits"))
     train = load_dataset(config.dataset, "train", config.data_dir, download_progress(emit))
     test = load_dataset(config.dataset, "test", config.data_dir)
+    train, watch = _watch(config, train, device, emit)
     model = build(config.arch, len(train.classes)).to(device, memory_format=torch.channels_last)
     step = Stepper(model, config, math.ceil(len(train) / config.batch), device)
+    step.perturb = training_attack(config, gen)
     emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={step.amp}"))
     frame.gate.meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
     record = RunRecord("train", config.cache_key(), config.out)
@@ -115,6 +124,10 @@ def train_classifier(
             history.append({"epoch": epoch, "train_loss": loss, "test_acc": acc})
             emit(Metric("test_acc", epoch, acc))
             emit(Log(f"epoch {epoch}/{config.epochs}: loss {loss:.3f}, test {acc:.2%}"))
+            if watch is not None and watch_epoch(watch, model, history[-1], emit):
+                break
+    if watch is not None:
+        keep_best_robust(watch, result, test, device, emit)
     model.eval()
 
     def write(result: TrainResult) -> Path:
@@ -149,6 +162,7 @@ class Stepper:
         self.warmup = max(1, int(0.15 * self.total))
         self.done = 0
         self.amp = use_bf16(device)
+        self.perturb: Perturb | None = None  # adversarial training: the batch's attack
 
     def lr_at(self, step: int) -> float:
         lr = self.config.lr
@@ -160,6 +174,8 @@ class Stepper:
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.done)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            if self.perturb is not None:
+                x = self.perturb(self.model, x, y)
             loss = F.cross_entropy(self.model(x), y, label_smoothing=self.config.label_smoothing)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -187,10 +203,60 @@ def _epoch(step: Stepper, train: ImageSet, gen: torch.Generator, gate: Gate, emi
     return running / max(seen, 1)
 
 
+def _watch(
+    config: TrainConfig, train: ImageSet, device: torch.device, emit: Emit
+) -> tuple[ImageSet, RobustWatch | None]:
+    """Adversarial training: set a held-out batch of the training split aside to watch."""
+    if config.adversarial == "none":
+        return train, None
+    train, heldout = split_heldout(train, config.seed)
+    eps, alpha, steps = attack_settings(config)
+    emit(
+        Log(
+            f"adversarial training: {config.adversarial}, eps {eps * 255:.3g}/255, "
+            f"{steps} step(s) of {alpha * 255:.3g}/255; PGD-10 watched on {len(heldout)} "
+            "held-out training images"
+        )
+    )
+    return train, RobustWatch(heldout, eps, device)
+
+
+def watch_epoch(watch: RobustWatch, model: nn.Module, row: dict, emit: Emit) -> bool:
+    """Measure the epoch's held-out robustness into ``row``; True on catastrophic overfitting."""
+    check = watch(model, int(row["epoch"]))
+    row.update(heldout_clean_acc=check.clean, heldout_robust_acc=check.robust)
+    emit(Metric("heldout_clean_acc", check.epoch, check.clean))
+    emit(Metric("robust_acc", check.epoch, check.robust))
+    emit(Log(f"  held out: clean {check.clean:.2%}, PGD-10 {check.robust:.2%}"))
+    if check.collapsed:
+        best = watch.best
+        assert best is not None
+        emit(
+            Log(
+                f"catastrophic overfitting at epoch {check.epoch}: PGD accuracy on held-out "
+                f"images fell from {best.robust:.2%} (epoch {best.epoch}) to "
+                f"{check.robust:.2%}; training stops and keeps epoch {best.epoch}'s weights",
+                "warning",
+            )
+        )
+    return check.collapsed
+
+
+def keep_best_robust(
+    watch: RobustWatch, result: TrainResult, test: ImageSet, device: torch.device, emit: Emit
+) -> None:
+    """End of adversarial training: the best robust epoch's weights, their test accuracy."""
+    best = watch.best
+    if best is not None and best.epoch != result.epochs_done and watch.restore(result.model):
+        result.test_accuracy, _ = evaluate(result.model, test, device)
+        emit(Log(f"kept epoch {best.epoch} (best held-out PGD accuracy {best.robust:.2%})"))
+    result.robust = watch.summary()
+
+
 def _keep(result: TrainResult, config: TrainConfig, record: RunRecord) -> None:
     """Cache the finished model (and copy it where ``save`` asks) with its card."""
     ckpt = checkpoint_path(config)
-    save_checkpoint(result.model, ckpt, config, result.test_accuracy, result.seconds)
+    save_checkpoint(result.model, ckpt, config, result.test_accuracy, result.seconds, result.robust)
     torch.save(result.model.state_dict(), record.file("model.pt"))
     result.checkpoint = str(ckpt)
     if config.save:
@@ -200,11 +266,18 @@ def _keep(result: TrainResult, config: TrainConfig, record: RunRecord) -> None:
 
 
 def save_checkpoint(
-    model: nn.Module, path: Path, config: TrainConfig, acc: float, sec: float
+    model: nn.Module,
+    path: Path,
+    config: TrainConfig,
+    acc: float,
+    sec: float,
+    robust: dict | None = None,
 ) -> None:
     """A plain state_dict (loadable with weights_only=True) and a JSON card beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     torch.save(state, path)
     card = {"config": asdict(config), "test_accuracy": acc, "seconds": sec}
+    if robust is not None:
+        card["robust"] = robust
     path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
