@@ -15,17 +15,22 @@ from rich.text import Text
 from tui import format as fmt
 
 SWEEP_COLUMNS = (
-    "attack", "budget", "acc", "success", "iters", "L-inf", "L2", "L0", "PSNR", "SSIM", "time",
+    "model", "attack", "budget", "acc", "masking", "success", "iters", "L-inf", "L2", "L0",
+    "PSNR", "SSIM", "time",
 )  # fmt: skip
+MASKING = SWEEP_COLUMNS.index("masking")
 TABLE_WIDTH = 30  # one (word, score) answer table: word 20 cells, score 7, borders
 
 
-def sweep_cells(p: Any) -> tuple[str, ...]:
-    """A ``SweepPoint`` as the strings of one row (pixel budgets read ``5 px``)."""
+def sweep_cells(p: Any, flags: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A ``SweepPoint`` as the strings of one row (pixel budgets read ``5 px``), with its
+    gradient-masking flags (``engine.vision.masking``)."""
     return (
+        p.model,
         p.attack,
         fmt.budget(p.budget) + (" px" if p.axis == "pixels" else ""),
         fmt.ratio(p.accuracy),
+        masking_cell(flags),
         fmt.ratio(p.success_rate),
         fmt.number(p.mean_iterations, ".2f"),
         fmt.number(p.linf, ".4f"),
@@ -37,6 +42,22 @@ def sweep_cells(p: Any) -> tuple[str, ...]:
     )
 
 
+def masking_cell(flags: tuple[str, ...]) -> str:
+    """The flags of a point, marked so they stand out in a column of blanks."""
+    return "! " + ", ".join(flags) if flags else ""
+
+
+def masking_lines(flags: dict[tuple[str, str, float], tuple[str, ...]]) -> list[str]:
+    """One line per flagged point, saying what the flag means (under the CLI's table)."""
+    from engine.vision.masking import FLAG_TEXT
+
+    return [
+        f"gradient masking? {model} {attack} at {fmt.budget(budget)}: "
+        + "; ".join(FLAG_TEXT[f] for f in found)
+        for (model, attack, budget), found in flags.items()
+    ]
+
+
 def thresholds_line(thresholds: dict[str, float | None], bar: float) -> str:
     notes = [f"{a}: {'none' if t is None else f'{t:g}'}" for a, t in thresholds.items()]
     return f"plausibility threshold (mean SSIM >= {bar:g}): " + ", ".join(notes)
@@ -44,22 +65,26 @@ def thresholds_line(thresholds: dict[str, float | None], bar: float) -> str:
 
 def sweep_table(result: Any) -> Table:
     """A sweep's points, never ellipsised (each column as wide as its widest cell)."""
+    clean = result.clean or {"": result.clean_accuracy}
+    title = ", ".join(f"{m} {a:.2%}".strip() for m, a in clean.items())
     table = Table(
-        title=f"clean accuracy {result.clean_accuracy:.2%}",
+        title=f"clean accuracy {title}",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
         padding=(0, 0, 0, 1),
     )
-    rows = [sweep_cells(p) for p in result.points]
+    flags = result.flags()
+    rows = [sweep_cells(p, flags.get((p.model, p.attack, p.budget), ())) for p in result.points]
     for i, col in enumerate(SWEEP_COLUMNS):
         width = max([len(col)] + [len(row[i]) for row in rows])
-        justify = "left" if col == "attack" else "right"
+        justify = "left" if col in ("model", "attack", "masking") else "right"
         table.add_column(col, justify=justify, no_wrap=True, min_width=width)
     for row in rows:
         table.add_row(*row)
-    table.caption = thresholds_line(result.thresholds(), result.config.ssim_bar)
+    lines = [thresholds_line(result.thresholds(), result.config.ssim_bar), *masking_lines(flags)]
+    table.caption = "\n".join(lines)
     return table
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from engine.errors import UsageError
@@ -34,6 +35,7 @@ TRAIN_DATASETS = ("cifar10", "imagefolder")  # ``sample`` is test images only
 DEFAULT_EPS = "0,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
 DEFAULT_PIXELS = "0,1,2,5,10,20"
 STAT_KEYS = ("linf", "l2", "l0", "psnr", "ssim")
+MODEL_SUFFIXES = (".pt", ".pt2", ".pth", ".ts")
 
 
 # --------------------------------------------------------------------------- field rules
@@ -71,8 +73,18 @@ def _attacks_reason(names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _model_reason(name: str) -> str | None:
-    return None if name.strip() else "must name an architecture or a model file"
+def model_label(name: str) -> str:
+    """How results name a model: its name, or a file's stem (``runs/a/model.pt`` -> ``model``)."""
+    path = PurePath(name)
+    return path.stem if "/" in name or "\\" in name or path.suffix in MODEL_SUFFIXES else name
+
+
+def _models_reason(names: tuple[str, ...]) -> str | None:
+    if not names:
+        return "must name at least one model: an architecture, a shipped model or a file"
+    labels = [model_label(n) for n in names]
+    twice = next((label for label in labels if labels.count(label) > 1), None)
+    return None if twice is None else f"names {twice!r} twice"
 
 
 def _radius_reason(text: str) -> str | None:
@@ -119,15 +131,19 @@ class SweepConfig:
         check=rule(_attacks_reason, ("no-such-attack",)),
     )
     data_dir: str | None = data_dir_option()
-    model: str = option(
-        "smallcnn",
-        "smallcnn, resnet18, or a TorchScript / torch.export file",
-        placeholder="smallcnn, resnet18, file",
-        check=rule(_model_reason, " "),
+    model: tuple[str, ...] = option(
+        ("smallcnn",),
+        "models, comma-separated, each swept with every attack: smallcnn, smallcnn-robust "
+        "(shipped), resnet18, or files (TorchScript, torch.export, or a state_dict of a known "
+        "architecture)",
+        label="models",
+        placeholder="smallcnn,smallcnn-robust",
+        check=rule(_models_reason, ()),
     )
     weights: str | None = option(
         None,
-        "a state_dict file for model (loaded with weights_only=True)",
+        "a state_dict file for the one architecture named in model (loaded with "
+        "weights_only=True); with several models, name each file in model instead",
         placeholder="state_dict file (optional)",
         check=existing_file(),
     )
@@ -185,6 +201,12 @@ class SweepConfig:
 
     def check(self) -> None:
         """Rules across fields (after each field passed its own)."""
+        if self.weights and len(self.model) > 1:
+            raise FieldError(
+                "weights",
+                f"belongs to one model, but {mention('model')} names {len(self.model)}; "
+                "give each state_dict file in the model list instead",
+            )
         if parse_target(self.target) is None:
             return
         from engine.vision.attacks import REGISTRY
@@ -274,7 +296,9 @@ class ModelMissing(UsageError):
 
 @dataclass(frozen=True)
 class SweepStarted:
-    """Sent once the data and model are ready: what the sweep will cover."""
+    """Sent once the data and models are ready: what the sweep will cover.
+
+    ``clean_accuracy`` is the first model's; ``clean`` has every model's, by label."""
 
     attacks: tuple[str, ...]
     axes: dict[str, str]
@@ -283,6 +307,20 @@ class SweepStarted:
     n: int
     clean_accuracy: float
     device: str
+    models: tuple[str, ...] = ("",)
+    clean: dict[str, float] = field(default_factory=dict)
+
+    def curves(self) -> list[tuple[str, str]]:
+        """Every (model, attack) curve the sweep draws, in the order it runs them."""
+        return [(m, a) for m in self.models for a in self.attacks]
+
+    def label(self, model: str, attack: str) -> str:
+        return curve_label(model, attack, self.models)
+
+
+def curve_label(model: str, attack: str, models: tuple[str, ...]) -> str:
+    """A curve's name: the attack, prefixed by the model when several models are swept."""
+    return attack if len(models) <= 1 else f"{model} {attack}"
 
 
 @dataclass(frozen=True)
@@ -302,9 +340,17 @@ class SweepPoint:
     psnr: float
     ssim: float
     seconds: float
+    model: str = ""
+    # the "more steps" check of gradient masking (engine.vision.masking): on ``check_n``
+    # images, accuracy with the attack's steps and with more steps (nan: not checked)
+    check_n: int = 0
+    check_acc: float = math.nan
+    check_more: float = math.nan
 
     def row(self) -> dict[str, float | str | int]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The point as a record row, the model first."""
+        keys = ("model", *(k for k in self.__dataclass_fields__ if k != "model"))
+        return {k: getattr(self, k) for k in keys}
 
 
 @dataclass(frozen=True)
@@ -321,6 +367,7 @@ class Samples:
     labels: Any
     preds: Any
     classes: tuple[str, ...]
+    model: str = ""
 
 
 # --------------------------------------------------------------------------- results
@@ -344,14 +391,35 @@ class SweepResult(Result):
     points: list[SweepPoint] = field(default_factory=list)
     samples: list[Samples] = field(default_factory=list)
     clean_accuracy: float = float("nan")
+    clean: dict[str, float] = field(default_factory=dict)  # by model label
 
-    def curve(self, attack: str) -> list[SweepPoint]:
-        return [p for p in self.points if p.attack == attack]
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(model_label(m) for m in self.config.model)
+
+    def curve(self, attack: str, model: str | None = None) -> list[SweepPoint]:
+        """An attack's points (of one model, or of the first model when none is named)."""
+        model = self.models[0] if model is None else model
+        return [p for p in self.points if p.attack == attack and p.model in (model, "")]
+
+    def curves(self) -> dict[str, list[SweepPoint]]:
+        """Every (model, attack) curve by its label, in sweep order."""
+        return {
+            curve_label(m, a, self.models): self.curve(a, m)
+            for m in self.models
+            for a in self.config.attacks
+        }
 
     def thresholds(self, bar: float | None = None) -> dict[str, float | None]:
-        """Per attack: the plausibility threshold (see :func:`plausibility_threshold`)."""
+        """Per curve: the plausibility threshold (see :func:`plausibility_threshold`)."""
         bar = self.config.ssim_bar if bar is None else bar
-        return {a: plausibility_threshold(self.curve(a), bar) for a in self.config.attacks}
+        return {label: plausibility_threshold(pts, bar) for label, pts in self.curves().items()}
+
+    def flags(self) -> dict[tuple[str, str, float], tuple[str, ...]]:
+        """Gradient-masking flags by (model, attack, budget) (:mod:`engine.vision.masking`)."""
+        from engine.vision.masking import masking_flags
+
+        return masking_flags(self.points)
 
 
 @dataclass(kw_only=True)

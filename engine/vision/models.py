@@ -187,10 +187,41 @@ def load_archive(path: Path) -> nn.Module:
     )
 
 
+def _holds_code(path: Path) -> bool:
+    """Whether a zip file is a TorchScript archive (it has constants; a state_dict has not)."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        return any(n.endswith("/constants.pkl") for n in z.namelist())
+
+
+def load_file(path: Path, num_classes: int = 10) -> nn.Module:
+    """A model file: a ``state_dict`` of a known architecture (recognised by its tensors'
+    names and shapes), else a torch.export or TorchScript archive."""
+    if path.suffix == ".pt2" or _holds_code(path):
+        return load_archive(path)
+    try:
+        state = load_weights(path)
+    except UsageError:
+        return load_archive(path)
+    for arch in ARCHITECTURES:
+        model = build(arch, num_classes)
+        fits = {k: v.shape for k, v in model.state_dict().items()}
+        if fits == {k: v.shape for k, v in state.items()}:
+            model.load_state_dict(state)
+            return model.eval()
+    raise UsageError(
+        f"{path.name} is a state_dict of none of {', '.join(ARCHITECTURES)}; "
+        "save a TorchScript or torch.export archive of it instead"
+    )
+
+
 def load_model(arch: str, weights: str | Path | None = None, num_classes: int = 10) -> nn.Module:
-    """``arch`` with ``weights`` (a state_dict file), or an export/TorchScript archive path."""
+    """``arch`` with ``weights`` (a state_dict file), or a model file (see :func:`load_file`)."""
     if arch not in ARCHITECTURES and Path(arch).expanduser().is_file():
-        return load_archive(Path(arch).expanduser())
+        return load_file(Path(arch).expanduser(), num_classes)
     model = build(arch, num_classes)
     if weights is not None:
         state = load_weights(weights)

@@ -13,30 +13,45 @@ import torch
 
 from engine.runs import RunRecord
 from engine.vision.events import SweepResult
+from engine.vision.masking import flag_note
 
 
 def write_sweep_record(result: SweepResult, record: RunRecord | None = None) -> Path:
     """Write every file of the sweep's run folder and return its path."""
     cfg = result.config
     if record is None:
-        record = RunRecord("sweep", f"{cfg.dataset}-{cfg.model}-{'+'.join(cfg.attacks)}", cfg.out)
+        name = f"{cfg.dataset}-{'+'.join(result.models)}-{'+'.join(cfg.attacks)}"
+        record = RunRecord("sweep", name, cfg.out)
     record.write_config(cfg)
-    record.write_rows("points", [p.row() for p in result.points])
+    flags = result.flags()
+    rows = [{**p.row(), "flags": flag_note(flags.get(key(p), ()))} for p in result.points]
+    record.write_rows("points", rows)
     record.write_json(
         "summary.json",
         {
             "clean_accuracy": result.clean_accuracy,
+            "clean_accuracy_by_model": result.clean,
             "cancelled": result.cancelled,
             "seconds": result.seconds,
             "ssim_bar": cfg.ssim_bar,
             "plausibility_threshold": result.thresholds(),
+            "masking_flags": [
+                {"model": m, "attack": a, "budget": b, "flags": list(f)}
+                for (m, a, b), f in flags.items()
+            ],
         },
     )
     if result.points:
         plot_curves(result, record.file("curve.png"))
-        for attack in dict.fromkeys(s.attack for s in result.samples):
-            plot_samples(result, attack, record.file(f"samples-{attack}.png"))
+        for model, attack in dict.fromkeys((s.model, s.attack) for s in result.samples):
+            stem = attack if len(result.models) == 1 else f"{model}-{attack}"
+            plot_samples(result, attack, record.file(f"samples-{stem}.png"), model)
     return record.path
+
+
+def key(p) -> tuple[str, str, float]:
+    """A point's key in the masking flags."""
+    return (p.model, p.attack, p.budget)
 
 
 def plot_curves(result: SweepResult, path: Path) -> None:
@@ -51,16 +66,24 @@ def plot_curves(result: SweepResult, path: Path) -> None:
         1, len(axes_names), figsize=(6.5 * len(axes_names), 4.2), squeeze=False
     )
     thresholds = result.thresholds()
+    flags = result.flags()
+    styles = ("-", "--", ":", "-.")
     for ax, axis in zip(axes[0], axes_names, strict=True):
-        for attack in result.config.attacks:
-            pts = [p for p in result.curve(attack) if p.axis == axis]
+        flagged = []
+        for label, curve in result.curves().items():
+            pts = [p for p in curve if p.axis == axis]
             if not pts:
                 continue
             xs = [p.budget for p in pts]
-            (line,) = ax.plot(xs, [p.accuracy for p in pts], "o-", label=attack)
-            t = thresholds.get(attack)
+            style = "o" + styles[result.models.index(pts[0].model or result.models[0]) % 4]
+            (line,) = ax.plot(xs, [p.accuracy for p in pts], style, label=label)
+            flagged += [p for p in pts if key(p) in flags]
+            t = thresholds.get(label)
             if t is not None:
                 ax.axvline(t, color=line.get_color(), ls="--", lw=1, alpha=0.7)
+        if flagged:
+            ax.plot([p.budget for p in flagged], [p.accuracy for p in flagged], "x", ms=11,
+                    mew=2.5, color="red", label="gradient-masking flag")  # fmt: skip
         positive = [p.budget for p in result.points if p.axis == axis and p.budget > 0]
         if positive and max(positive) / min(positive) > 30:
             ax.set_xscale("symlog", linthresh=min(positive))
@@ -71,7 +94,7 @@ def plot_curves(result: SweepResult, path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(
-        f"{result.config.model} on {result.config.dataset}, n={result.points[0].n} "
+        f"{', '.join(result.models)} on {result.config.dataset}, n={result.points[0].n} "
         f"(dashed: SSIM >= {result.config.ssim_bar} plausibility threshold)",
         fontsize=10,
     )
@@ -80,14 +103,14 @@ def plot_curves(result: SweepResult, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_samples(result: SweepResult, attack: str, path: Path) -> None:
+def plot_samples(result: SweepResult, attack: str, path: Path, model: str = "") -> None:
     """Rows: the originals, then the adversarials at each budget; titles true -> predicted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [s for s in result.samples if s.attack == attack]
+    rows = [s for s in result.samples if s.attack == attack and s.model == model]
     k = rows[0].original.shape[0]
     fig, axes = plt.subplots(
         len(rows) + 1, k, figsize=(1.3 * k, 1.45 * (len(rows) + 1)), squeeze=False
@@ -106,7 +129,8 @@ def plot_samples(result: SweepResult, attack: str, path: Path) -> None:
         for j in range(k):
             ok = bool(s.preds[j] == s.labels[j])
             show(axes[i][j], s.adversarial[j], f"{_fmt(s.budget)}: {classes[s.preds[j]]}", ok)
-    fig.suptitle(f"{attack}: adversarial samples by budget", fontsize=9)
+    title = attack if not model else f"{model}, {attack}"
+    fig.suptitle(f"{title}: adversarial samples by budget", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -10,6 +10,7 @@ the finished points, which also go to the run record.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -37,8 +38,10 @@ from engine.vision.events import (
     SweepPoint,
     SweepResult,
     SweepStarted,
+    model_label,
     parse_target,
 )
+from engine.vision.masking import more_steps_check
 from engine.vision.metrics import perturbation_stats
 from engine.vision.report import write_sweep_record
 from engine.vision.zoo import resolve_model
@@ -58,7 +61,7 @@ def plan(config: SweepConfig) -> Plan:
 
 @dataclass
 class Bench:
-    """What every point of a sweep attacks: the model, the images and their clean verdict."""
+    """What every point of a sweep attacks: one model, the images and its clean verdict."""
 
     model: nn.Module
     data: ImageSet
@@ -66,6 +69,11 @@ class Bench:
     clean_ok: torch.Tensor
     device: torch.device
     config: SweepConfig
+    label: str = ""
+
+    @property
+    def clean(self) -> float:
+        return self.clean_ok.float().mean().item()
 
     def batches(self):
         """``(start, images, labels)`` per batch, on the device, in the model's layout."""
@@ -86,31 +94,40 @@ def run_sweep(
     model: nn.Module | None = None,
     data: ImageSet | None = None,
 ) -> SweepResult:
-    """Sweep every attack over its budgets on ``config.n`` class-balanced images.
+    """Sweep every model with every attack over its budgets on ``config.n`` class-balanced
+    images: one curve per (model, attack).
 
-    ``model`` and ``data`` may be passed in (tests, notebooks); otherwise they are loaded from
-    the config. Returns the points finished, also when cancelled.
-    """
+    ``model`` and ``data`` may be passed in (tests, notebooks; ``model`` stands for the one
+    model the config names); otherwise they are loaded from the config. Returns the points
+    finished, also when cancelled."""
     frame = Frame("sweep", config, emit, cancel, pause)
     gate = frame.gate
     result = SweepResult(config=config)
     with frame.stoppable(result, "sweep cancelled; finished points kept"):
         steps = plan(config)
-        bench = _prepare(config, emit, gate.cancel, model, data)
-        result.clean_accuracy = bench.clean_ok.float().mean().item()
-        _announce(bench, steps, result.clean_accuracy, emit)
-        total = len(bench.data) * sum(len(b) for _, b in steps.values())
-        gate.meter = RateMeter("sweep", total, emit, unit="img")
-        for name, (axis, budgets) in steps.items():
-            spec = get_attack(name)
-            params = spec.resolve({"steps": config.steps, "target": parse_target(config.target)})
-            for budget in budgets:
-                point, samples = _sweep_point(bench, spec, params, budget, axis, gate)
-                result.points.append(point)
-                result.samples.append(samples)
-                emit(point)
-                emit(samples)
+        benches = _prepare(config, emit, gate.cancel, model, data)
+        result.clean = {b.label: b.clean for b in benches}
+        result.clean_accuracy = benches[0].clean
+        _announce(benches, steps, emit)
+        per_model = len(benches[0].data) * sum(len(b) for _, b in steps.values())
+        gate.meter = RateMeter("sweep", per_model * len(benches), emit, unit="img")
+        for bench in benches:
+            _sweep_model(bench, steps, result, emit, gate)
     return frame.finish(result, write_sweep_record)
+
+
+def _sweep_model(bench: Bench, steps: Plan, result: SweepResult, emit: Emit, gate: Gate) -> None:
+    """Every attack at every budget on one model; each point emitted as it finishes."""
+    config = bench.config
+    for name, (axis, budgets) in steps.items():
+        spec = get_attack(name)
+        params = spec.resolve({"steps": config.steps, "target": parse_target(config.target)})
+        for budget in budgets:
+            point, samples = _sweep_point(bench, spec, params, budget, axis, gate)
+            result.points.append(point)
+            result.samples.append(samples)
+            emit(point)
+            emit(samples)
 
 
 def _prepare(
@@ -119,51 +136,59 @@ def _prepare(
     cancel: CancelToken,
     model: nn.Module | None,
     data: ImageSet | None,
-) -> Bench:
-    """Load the images and the model, and classify the clean images once."""
+) -> list[Bench]:
+    """Load the images once and every model, and classify the clean images once per model."""
     device = pick_device(config.device)
     if data is None:
         emit(Log(f"loading {config.dataset} test images"))
         data = load_dataset(config.dataset, "test", config.data_dir, download_progress(emit))
     data = data.balanced(config.n)
-    if model is None:
-        model = resolve_model(config, emit, cancel)
-    model = model.to(device).eval()
-    if device.type == "cpu":
-        model = model.to(memory_format=torch.channels_last)
     labels = data.labels.to(device)
-    bench = Bench(model, data, labels, labels, device, config)
-    with torch.no_grad():
-        pred = torch.cat([model(x).argmax(1) for _, x, _ in bench.batches()])
-    bench.clean_ok = pred == labels
-    return bench
+    benches = []
+    for name in config.model:
+        net = model if model is not None else resolve_model(config, emit, cancel, name)
+        net = net.to(device).eval()
+        if device.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
+        bench = Bench(net, data, labels, labels, device, config, model_label(name))
+        with torch.no_grad():
+            pred = torch.cat([net(x).argmax(1) for _, x, _ in bench.batches()])
+        bench.clean_ok = pred == labels
+        benches.append(bench)
+    return benches
 
 
-def _announce(bench: Bench, steps: Plan, clean: float, emit: Emit) -> None:
-    n, device = len(bench.data), bench.device
+def _announce(benches: list[Bench], steps: Plan, emit: Emit) -> None:
+    first = benches[0]
+    n, device = len(first.data), first.device
+    clean = {b.label: b.clean for b in benches}
     emit(
         SweepStarted(
             tuple(steps),
             {a: axis for a, (axis, _) in steps.items()},
             {a: b for a, (_, b) in steps.items()},
-            bench.data.classes,
+            first.data.classes,
             n,
-            clean,
+            first.clean,
             str(device),
+            tuple(clean),
+            clean,
         )
     )
-    emit(Log(f"clean accuracy {clean:.2%} on {n} images ({device})"))
+    for label, acc in clean.items():
+        emit(Log(f"{label}: clean accuracy {acc:.2%} on {n} images ({device})"))
 
 
 def _sweep_point(
     bench: Bench, spec: AttackSpec, params: dict, budget: float, axis: str, gate: Gate
 ) -> tuple[SweepPoint, Samples]:
     """Attack all images at one budget; perturbation stats average over the attacked ones
-    (the images the model classified correctly before the attack)."""
+    (the images the model classified correctly before the attack). On the first batch, the
+    gradient-masking check of more steps (:func:`~engine.vision.masking.more_steps_check`)."""
     t0 = time.perf_counter()
     torch.manual_seed(bench.config.seed)
     sums = dict.fromkeys(("correct", "attacked", "fooled", "iters", "finite_psnr", *STAT_KEYS), 0.0)
-    keep = None
+    keep, check = None, (0, math.nan, math.nan)
     k = min(bench.config.samples, len(bench.data))
     for i, x, y in bench.batches():
         gate()
@@ -172,10 +197,12 @@ def _sweep_point(
         _accumulate(sums, x, res, y, attacked)
         if keep is None:
             keep = (x[:k].cpu(), res.adv[:k].detach().cpu(), y[:k].cpu(), res.pred[:k].cpu())
+            check = more_steps_check(spec.run, params, bench.model, x, y, res.pred, budget)
         if gate.meter is not None:
             gate.meter.add(len(y))
-    point = _point(spec.name, axis, budget, len(bench.data), sums, time.perf_counter() - t0)
-    return point, Samples(spec.name, budget, *keep, bench.data.classes)
+    seconds = time.perf_counter() - t0
+    point = _point(spec.name, axis, budget, len(bench.data), sums, seconds, bench.label, check)
+    return point, Samples(spec.name, budget, *keep, bench.data.classes, bench.label)
 
 
 @torch.no_grad()
@@ -197,7 +224,10 @@ def _accumulate(sums: dict, x: torch.Tensor, res, y: torch.Tensor, attacked: tor
     sums["finite_psnr"] += ps.numel()
 
 
-def _point(attack: str, axis: str, budget: float, n: int, sums: dict, seconds: float) -> SweepPoint:
+def _point(
+    attack: str, axis: str, budget: float, n: int, sums: dict, seconds: float, model: str,
+    check: tuple[int, float, float],
+) -> SweepPoint:  # fmt: skip
     attacked = sums["attacked"]
 
     def mean(key: str) -> float:
@@ -217,4 +247,8 @@ def _point(attack: str, axis: str, budget: float, n: int, sums: dict, seconds: f
         psnr=sums["psnr"] / sums["finite_psnr"] if sums["finite_psnr"] else float("inf"),
         ssim=mean("ssim"),
         seconds=seconds,
+        model=model,
+        check_n=check[0],
+        check_acc=check[1],
+        check_more=check[2],
     )

@@ -185,8 +185,8 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
         await pilot.press("ctrl+r")
         pane = lab(app)
         await wait_until(pilot, lambda: pane.state.result is not None and not pane.running)
-        assert train.loss == [(1, 2.0), (2, 1.0), (3, 2.0 / 3)]
-        assert [v for _, v in train.accuracy] == pytest.approx([0.3, 0.6, 0.9])
+        assert train.series["loss"] == [(1, 2.0), (2, 1.0), (3, 2.0 / 3)]
+        assert [v for _, v in train.series["test_acc"]] == pytest.approx([0.3, 0.6, 0.9])
         assert len(pane.state.result.points) == 4
 
 
