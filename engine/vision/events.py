@@ -226,7 +226,7 @@ class TrainConfig:
     data_dir: str | None = data_dir_option()
     arch: str = option(
         "smallcnn", "architecture to train", flag="--model", label="model",
-        choices=("smallcnn", "smallcnn-wide", "resnet18"),
+        choices=("smallcnn", "resnet18"),
     )  # fmt: skip
     epochs: int = option(14, "passes over the training split", check=between(1, 10_000))
     batch: int = option(256, "images per step", check=between(1, 100_000))

@@ -106,15 +106,7 @@ class ResNet18(nn.Module):
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-class WideSmallCNN(SmallCNN):
-    """``smallcnn`` at 1.5x the width (about 0.65 M parameters): adversarial training needs the
-    room (Madry et al. 2018), and it still trains in minutes on a CPU."""
-
-    def __init__(self, num_classes: int = 10) -> None:
-        super().__init__(num_classes, widths=(48, 96, 192))
-
-
-ARCHITECTURES = {"smallcnn": SmallCNN, "smallcnn-wide": WideSmallCNN, "resnet18": ResNet18}
+ARCHITECTURES = {"smallcnn": SmallCNN, "resnet18": ResNet18}
 
 
 def build(arch: str, num_classes: int = 10) -> nn.Module:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 import shutil
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.fields import asdict
+from engine.fields import asdict, show, specs
 from engine.jobs import (
     CancelToken,
     Emit,
@@ -128,6 +130,7 @@ def train_classifier(
                 break
     if watch is not None:
         keep_best_robust(watch, result, test, device, emit)
+        result.robust["epochs"] = history
     model.eval()
 
     def write(result: TrainResult) -> Path:
@@ -277,7 +280,37 @@ def save_checkpoint(
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     torch.save(state, path)
-    card = {"config": asdict(config), "test_accuracy": acc, "seconds": sec}
+    card = {
+        "command": command_line(config),
+        "machine": machine(),
+        "config": asdict(config),
+        "test_accuracy": acc,
+        "seconds": sec,
+    }
     if robust is not None:
         card["robust"] = robust
     path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+def command_line(config: TrainConfig) -> str:
+    """The ``advtui train-model`` command that trains this config (its non-default options)."""
+    words = ["advtui train-model"]
+    for spec in specs(TrainConfig):
+        value = getattr(config, spec.name)
+        if spec.option.cli and value != spec.default and spec.name not in ("save", "out"):
+            words.append(f"{spec.flag} {show(value)}")
+    return " ".join(words)
+
+
+def machine() -> str:
+    """The CPU (and GPU) this ran on, for the model card."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}"

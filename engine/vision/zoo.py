@@ -1,6 +1,6 @@
 """Find the weights a sweep should use: a user file, a shipped model, a cached one, or train.
 
-A model name is one of: an architecture (``smallcnn``, ``smallcnn-wide``, ``resnet18``), a
+A model name is one of: an architecture (``smallcnn``, ``resnet18``), a
 shipped model (``smallcnn-robust``: an architecture with weights in ``assets/``), or a file
 (TorchScript, ``torch.export``, or a ``state_dict`` whose architecture is recognised).
 
