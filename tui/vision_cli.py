@@ -25,6 +25,7 @@ SWEEP_EXAMPLE = """examples:
   advtui sweep --attack fgsm,pgd --eps 0:8/255:1/255
   advtui sweep --attack pgd --eps 8/255 --target least-likely --steps 20
   advtui sweep --attack pgd-l0,onepixel --pixels 0,1,5,20 --n 200
+  advtui sweep --model smallcnn,smallcnn-robust --attack pgd,autoattack --eps 0,2/255,8/255
 
 Each attack's parameters and defaults (steps, step size alpha, ...) follow its paper or
 torchattacks; `advtui attacks` lists them. eps budgets are in [0, 1] pixel units (L-inf, or
@@ -52,9 +53,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     config = config_from_args(SweepConfig, args)
     from engine.vision.sweep import run_sweep
 
+    several = len(config.model) > 1
+
     def point_line(p: SweepPoint) -> None:
         console.print(
-            f"  {p.attack:>9} {p.budget:<8g} acc {p.accuracy:.3f}  success {p.success_rate:.3f}"
+            (f"  {p.model}" if several else "")
+            + f"  {p.attack:>9} {p.budget:<8g} acc {p.accuracy:.3f}  success {p.success_rate:.3f}"
             f"  SSIM {p.ssim:.3f}"
         )
 
@@ -77,6 +81,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"test accuracy {result.test_accuracy:.2%} after {result.epochs_done} epochs "
         f"in {result.seconds:.0f} s; checkpoint {result.checkpoint}"
     )
+    if result.robust is not None:
+        r = result.robust
+        console.print(
+            f"kept epoch {r['kept_epoch']}: held-out clean {r['heldout_clean_accuracy']:.2%}, "
+            f"PGD-10 {r['heldout_robust_accuracy']:.2%} ({r['heldout_images']} images)"
+        )
+        if r["catastrophic_overfitting"]:
+            console.print(
+                f"catastrophic overfitting at epoch {r['catastrophic_overfitting']['epoch']}: "
+                "training stopped early"
+            )
     if config.save:
         console.print(f"saved {config.save}")
     return 0

@@ -191,6 +191,12 @@ class SweepConfig:
         label="SSIM bar",
         check=between(0, 1),
     )
+    steps_check: bool = option(
+        True,
+        "gradient-masking check: re-run each gradient attack of at most 20 steps with 5x the "
+        "steps on 64 images per point, and flag the point when that helps a lot",
+        label="steps check",
+    )
     train_missing: bool = option(
         False,
         "train the model first when no trained weights exist",

@@ -10,8 +10,9 @@ a sweep can see, and each becomes a flag on a point (model, attack, budget):
   adversarial of a smaller one, so a working attack can only do better.
 - ``steps``: re-running an iterative attack with :data:`MORE_STEPS` times its steps on a few
   images lowers their accuracy a lot: the attack had not converged, or the loss surface is
-  shattered. The sweep runs that check (:func:`more_steps_check`) on the first images of each
-  point of an attack with at most :data:`FEW_STEPS` steps.
+  shattered. The sweep runs that check (:func:`more_steps_check`, its ``steps_check``
+  setting) on the first :data:`CHECK_IMAGES` images of each point of a gradient attack with
+  at most :data:`FEW_STEPS` steps, unless the attack already fooled them all.
 
 The rules read sweep points only (this part is torch-free, so the app applies them as points
 arrive); each has a margin so that sampling noise on a sound model does not raise it. Pixel
@@ -28,7 +29,8 @@ from typing import Any
 BLACK_BOX = frozenset({"square"})
 WHITE_BOX = frozenset({"bim", "pgd", "mifgsm", "apgd-ce", "apgd-t", "fab-t"})  # iterative L-inf
 SINGLE_STEP = frozenset({"fgsm", "oneshot"})  # may overshoot at large budgets; not flagged
-MORE_STEPS, FEW_STEPS, CHECK_IMAGES = 5, 20, 100
+STEPS_CHECKED = WHITE_BOX | {"pgd-l2", "illc", "iterated", "pgd-l0"}  # gradient attacks
+MORE_STEPS, FEW_STEPS, CHECK_IMAGES = 5, 20, 64
 BLACK_MARGIN, RISE_MARGIN, STEPS_MARGIN = 0.03, 0.02, 0.1
 FLAG_TEXT = {
     "black box": "a black-box attack beats the white-box ones",
@@ -94,18 +96,22 @@ def flag_note(flags: Iterable[str]) -> str:
 
 
 def more_steps_check(
-    run: Any, params: dict[str, Any], model: Any, x: Any, y: Any, pred: Any, budget: float
+    spec: Any, params: dict[str, Any], model: Any, x: Any, y: Any, pred: Any, budget: float
 ) -> tuple[int, float, float]:
     """``(images, accuracy, accuracy with MORE_STEPS x the steps)`` on the first
-    :data:`CHECK_IMAGES` of a batch whose attack (``run`` with ``params``) gave ``pred``;
-    ``(0, nan, nan)`` when the check does not apply (no steps, many steps, budget 0)."""
+    :data:`CHECK_IMAGES` of a batch on which attack ``spec`` (with ``params``) gave ``pred``;
+    ``(0, nan, nan)`` when the check does not apply (not a gradient attack, many steps,
+    budget 0, every image already fooled)."""
     steps = params.get("steps")
-    if not isinstance(steps, int) or steps > FEW_STEPS or budget == 0:
+    if spec.name not in STEPS_CHECKED or not isinstance(steps, int) or steps > FEW_STEPS:
+        return 0, math.nan, math.nan
+    k = min(CHECK_IMAGES, len(y))
+    acc = (pred[:k] == y[:k]).float().mean().item()
+    if budget == 0 or acc == 0:
         return 0, math.nan, math.nan
     import torch
 
-    k = min(CHECK_IMAGES, len(y))
+    run = spec.run
     with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):  # the sweep's stream
         more = run(model, x[:k], y[:k], budget, **{**params, "steps": steps * MORE_STEPS})
-    acc = (pred[:k] == y[:k]).float().mean().item()
     return k, acc, (more.pred == y[:k]).float().mean().item()

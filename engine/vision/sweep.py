@@ -197,7 +197,8 @@ def _sweep_point(
         _accumulate(sums, x, res, y, attacked)
         if keep is None:
             keep = (x[:k].cpu(), res.adv[:k].detach().cpu(), y[:k].cpu(), res.pred[:k].cpu())
-            check = more_steps_check(spec.run, params, bench.model, x, y, res.pred, budget)
+            if bench.config.steps_check:
+                check = more_steps_check(spec, params, bench.model, x, y, res.pred, budget)
         if gate.meter is not None:
             gate.meter.add(len(y))
     seconds = time.perf_counter() - t0
