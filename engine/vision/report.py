@@ -76,7 +76,8 @@ def plot_curves(result: SweepResult, path: Path) -> None:
                 continue
             xs = [p.budget for p in pts]
             style = "o" + styles[result.models.index(pts[0].model or result.models[0]) % 4]
-            (line,) = ax.plot(xs, [p.accuracy for p in pts], style, label=label)
+            color = f"C{result.config.attacks.index(pts[0].attack) % 10}"  # a colour per attack
+            (line,) = ax.plot(xs, [p.accuracy for p in pts], style, label=label, color=color)
             flagged += [p for p in pts if key(p) in flags]
             t = thresholds.get(label)
             if t is not None:
