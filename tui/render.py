@@ -111,12 +111,21 @@ def answer_table(table: Any) -> Table:
 
 
 def answer(answer: Any, width: int = 80) -> RenderableType:
-    """Title, summary and tables of a ``QueryAnswer``; tables side by side where they fit."""
+    """Title, summary and tables of a ``QueryAnswer``; tables side by side where they fit; a
+    ``map`` answer's plane beside its table, or above it when narrow."""
     parts: list[RenderableType] = [Text(answer.title, style="bold")]
     if answer.summary:
         parts.append(Text(answer.summary))
-    tables = [answer_table(t) for t in answer.tables]
-    if tables and len(tables) * (TABLE_WIDTH + 2) <= width:
+    tables: list[RenderableType] = [answer_table(t) for t in answer.tables]
+    if answer.map is not None:
+        beside = width >= MAP_MIN_WIDTH + TABLE_WIDTH + 3
+        map_width = min(MAP_MAX_WIDTH, width - TABLE_WIDTH - 3 if beside else width)
+        plane = word_map(answer.map, map_width, map_height(map_width))
+        tables = [plane, *tables] if beside else tables
+        if not beside:
+            parts.append(plane)
+    widths = sum(MAP_MAX_WIDTH if isinstance(t, Text) else TABLE_WIDTH + 2 for t in tables)
+    if tables and (widths <= width or answer.map is not None) and len(tables) > 1:
         grid = Table.grid(padding=(0, 3))
         for _ in tables:
             grid.add_column()
@@ -125,3 +134,76 @@ def answer(answer: Any, width: int = 80) -> RenderableType:
     else:
         parts.extend(tables)
     return Group(*parts)
+
+
+# --------------------------------------------------------------------------- word maps
+
+MAP_MIN_WIDTH = 36
+MAP_MAX_WIDTH = 72
+DOT, HIGHLIGHT_DOT = "\u2022", "\u25cf"  # bullet, black circle
+
+
+def map_height(width: int) -> int:
+    """Rows for a map ``width`` cells wide: cells are about twice as tall as wide."""
+    return max(7, min(16, width // 3))
+
+
+def _place(grid: list[list[Any]], row: int, col: int, text: str, style: str) -> bool:
+    """Write ``text`` at (row, col) if every cell is free and inside; say whether it was."""
+    cells = grid[row]
+    if (
+        col < 0
+        or col + len(text) > len(cells)
+        or any(c is not None for c in cells[col : col + len(text)])
+    ):
+        return False
+    for i, ch in enumerate(text):
+        cells[col + i] = (ch, style)
+    return True
+
+
+def word_map(word_map: Any, width: int = 60, height: int = 16) -> Text:
+    """A ``WordMap`` drawn as text: a dot per word, its label beside it where there is room
+    (right, else left; the highlighted words first, then in the map's order). A frame marks the
+    plane; the axes are the two principal components (their units mean nothing)."""
+    inner_w, inner_h = max(8, width - 2), max(3, height - 2)
+    grid: list[list[Any]] = [[None] * inner_w for _ in range(inner_h)]
+    xs = [x for x, _ in word_map.xy] or [0.0]
+    ys = [y for _, y in word_map.xy] or [0.0]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    spot = []
+    for x, y in word_map.xy:
+        col = round((x - x0) / (x1 - x0) * (inner_w - 1)) if x1 > x0 else inner_w // 2
+        row = round((y1 - y) / (y1 - y0) * (inner_h - 1)) if y1 > y0 else inner_h // 2
+        spot.append((row, col))
+    order = sorted(range(len(spot)), key=lambda i: word_map.words[i] not in word_map.highlight)
+    for i in order:  # dots first, so labels never cover a dot
+        row, col = spot[i]
+        lit = word_map.words[i] in word_map.highlight
+        grid[row][col] = (HIGHLIGHT_DOT if lit else DOT, "bold yellow" if lit else "cyan")
+    for i in order:
+        row, col = spot[i]
+        label = word_map.words[i]
+        style = "bold yellow" if label in word_map.highlight else ""
+        tries = [(row, col + 1), (row, col - len(label))]
+        tries += [
+            (r, c)
+            for r in (row - 1, row + 1)
+            if 0 <= r < inner_h
+            for c in (col, col - len(label) + 1)
+        ]
+        any(_place(grid, r, c, label, style) for r, c in tries)
+    return _framed(grid)
+
+
+def _framed(grid: list[list[Any]]) -> Text:
+    """The grid inside a thin frame, as one Text."""
+    width = len(grid[0])
+    out = Text("\u250c" + "\u2500" * width + "\u2510\n", style="dim")
+    for cells in grid:
+        out.append("\u2502", style="dim")
+        for cell in cells:
+            out.append(" ") if cell is None else out.append(cell[0], style=cell[1])
+        out.append("\u2502\n", style="dim")
+    out.append("\u2514" + "\u2500" * width + "\u2518", style="dim")
+    return out

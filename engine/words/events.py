@@ -18,13 +18,13 @@ from engine.errors import UsageError
 from engine.fields import (
     at_least,
     between,
-    existing_file,
     existing_path,
     option,
     rule,
     with_preset,
 )
 from engine.jobs import Result, device_option, out_option, seed_option
+from engine.words.evalsets import AUTO, check_value
 
 MODELS = ("sgns", "classic", "cbow")
 SOFTMAX = ("classic", "cbow")
@@ -116,17 +116,26 @@ class WordsConfig:
         check=between(0, 1),
     )
     seed: int = seed_option()
+    heldout: float = option(
+        0.1,
+        "share of the corpus (its end) kept out of training to measure context accuracy "
+        "each epoch (0: off)",
+        label="held out",
+        check=between(0, 0.5),
+    )
     analogies: str | None = option(
-        None,
-        "a questions-words file, scored after every epoch",
-        placeholder="questions-words file",
-        check=existing_file(),
+        AUTO,
+        "a questions-words file scored after every epoch; auto: the shipped word2vec set "
+        "when the vocabulary covers enough of it; none: off",
+        placeholder="auto, none or a file",
+        check=rule(check_value, "/nonexistent/advtui"),
     )
     pairs: str | None = option(
-        None,
-        "a WordSim353 / SimLex-999 file, scored after every epoch",
-        placeholder="wordsim/simlex file",
-        check=existing_file(),
+        AUTO,
+        "a WordSim353 / SimLex-999 file scored after every epoch; auto: the shipped "
+        "WordSim353 when the vocabulary covers enough of it; none: off",
+        placeholder="auto, none or a file",
+        check=rule(check_value, "/nonexistent/advtui"),
     )
     device: str = device_option()
     threads: int | None = option(None, "torch CPU threads", form=False, check=between(1, 1024))
@@ -143,6 +152,16 @@ class WordsConfig:
         from engine.fields import spec_of
 
         return self.lr if self.lr is not None else spec_of(WordsConfig, "lr").preset(self.model)
+
+    def eval_files(self) -> dict[str, str | None]:
+        """The evaluation files ``analogies`` and ``pairs`` name (``auto``: the shipped sets;
+        whether ``auto`` scores them during training also depends on their coverage)."""
+        from engine.words.evalsets import resolve
+
+        return {
+            "analogies": resolve("analogies", self.analogies),
+            "pairs": resolve("pairs", self.pairs),
+        }
 
 
 def defaults_for(model: str) -> WordsConfig:
@@ -217,7 +236,9 @@ class TrainingStarted:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """One epoch finished: its mean loss and the epoch metrics (``accuracy``, ``wordsim``...)."""
+    """One epoch finished: its mean loss and the epoch metrics: ``context_acc`` (the seed's
+    context accuracy on the held-out slice, every model), the trainer's own ``accuracy`` on
+    training examples (classic, cbow), ``analogy`` / ``wordsim`` / ``simlex`` when scored."""
 
     model: str
     epoch: int  # 1-based
@@ -225,6 +246,20 @@ class EpochEnd:
     seconds: float
     words_per_s: float
     metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WordMap:
+    """Words placed in 2-D (a PCA of their unit vectors): a ``map`` query's answer, and the
+    Embeddings tab's live map after each ``epoch`` (0: before training). ``explained`` is the
+    share of the variance the two axes keep; ``highlight`` the words to stand out."""
+
+    words: tuple[str, ...]
+    xy: tuple[tuple[float, float], ...]
+    explained: float = float("nan")
+    highlight: tuple[str, ...] = ()
+    epoch: int = 0
+    model: str = ""
 
 
 # --------------------------------------------------------------------------- results

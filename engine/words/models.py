@@ -150,6 +150,16 @@ def multiset_hits(predicted: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
     return (found > rank).sum(dim=1)
 
 
+def top_words(scores: Callable[[torch.Tensor], torch.Tensor], ids: torch.Tensor, k: int,
+              vocab_size: int, budget: int = 1 << 24) -> torch.Tensor:  # fmt: skip
+    """The ``k`` best-scored words for each id, ``scores(chunk) -> [n, V]`` a chunk at a time
+    (at most ``budget`` scores held at once, whatever the vocabulary)."""
+    chunk = max(1, budget // max(vocab_size, 1))
+    k = min(k, vocab_size)
+    parts = [scores(ids[i : i + chunk]).topk(k, dim=1).indices for i in range(0, len(ids), chunk)]
+    return torch.cat(parts) if parts else torch.zeros(0, k, dtype=torch.long)
+
+
 def windows(ids: np.ndarray, context_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(centres[N], contexts[N, 2c])`` for every position with ``c`` words on both sides."""
     c = context_size
@@ -323,6 +333,18 @@ class SoftmaxTrainer:
                 hits += (self.model.predict(contexts) == centres).sum()
         denom = n * (2 * self.context_size if self.model_name == "classic" else 1)
         return int(hits) / denom
+
+    @torch.no_grad()
+    def guess_context(self, ids: torch.Tensor, k: int) -> torch.Tensor:
+        """The predicted context words of each centre id (``engine.words.heldout``):
+        ``classic`` the top word of each of its ``2c`` positions, ``cbow`` its ``k`` best."""
+        self.model.eval()
+        ids = ids.to(self.device)
+        if self.model_name == "classic":
+            chunk = max(1, _EVAL_ELEMENTS // (self.model.positions * self.vocab_size))
+            parts = [self.model.predict(ids[i : i + chunk]) for i in range(0, len(ids), chunk)]
+            return torch.cat(parts)
+        return top_words(self.model.context_scores, ids, k, self.vocab_size)
 
     # ------------------------------------------------------------------ queries
 

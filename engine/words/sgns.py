@@ -75,6 +75,11 @@ class SGNSTrainer:
         self.keep = torch.tensor(keep, dtype=torch.float32, device=self.device)
         noise = np.asarray(counts, dtype=np.float64) ** 0.75
         self.noise_cdf = torch.tensor(np.cumsum(noise / noise.sum()), device=self.device).float()
+        # log P(c | w) = v_in . v_out + log(k P_noise(c)) at SGNS's optimum (Levy & Goldberg
+        # 2014, with word2vec's smoothed noise); pairs were drawn from the subsampled corpus,
+        # so a context word's keep probability is divided back out
+        prior = np.log(noise / noise.sum()) - np.log(np.maximum(keep, 1e-12))
+        self.log_prior = torch.tensor(prior, dtype=torch.float32, device=self.device)
         self.noise_cdf[-1] = 1.0
         init = torch.Generator().manual_seed(epoch_seed(seed, 1 << 30))
         w_in = (torch.rand(vocab_size, dim, generator=init) - 0.5) / dim
@@ -193,6 +198,19 @@ class SGNSTrainer:
         """CPU copies of the input and output vectors (safe while training in another thread)."""
         with self._lock:
             return self.w_in.detach().to("cpu", copy=True), self.w_out.detach().to("cpu", copy=True)
+
+    @torch.no_grad()
+    def guess_context(self, ids: torch.Tensor, k: int) -> torch.Tensor:
+        """The ``k`` likeliest context words of each centre id by the model's own estimate of
+        ``log P(c | w)``: ``v_in . v_out`` plus the context word's log prior (see above;
+        ``v_in . v_out`` alone is a PMI and ranks rare words first)."""
+        from engine.words.models import top_words
+
+        w_in, w_out, prior = self.w_in, self.w_out, self.log_prior
+        with self._lock:
+            return top_words(
+                lambda rows: w_in[rows] @ w_out.T + prior, ids.to(self.device), k, self.vocab_size
+            )
 
     def embeddings(self, words: list[str], counts=None, name: str = ""):
         from engine.words.vectors import sgns_embeddings

@@ -44,7 +44,9 @@ from engine.words.events import (
     WordsResult,
     defaults_for,
 )
+from engine.words.heldout import split
 from engine.words.vocab import Vocab, build_and_encode
+from engine.words.watch import EpochWatch
 
 __all__ = ["train_words", "defaults_for"]
 
@@ -52,8 +54,10 @@ SGNS_BATCH = {"cpu": 1024, "gpu": 8192}  # centre words per update (a GPU wants 
 # Settings a resumed run must share with its checkpoint (the rest may change).
 _RESUME_KEYS = (
     "corpus", "model", "dim", "window", "negative", "min_count", "max_vocab", "sample",
-    "stopwords", "max_words", "batch", "lr", "hidden", "seed",
+    "stopwords", "max_words", "batch", "lr", "hidden", "seed", "heldout",
 )  # fmt: skip
+# What a checkpoint written before a setting existed had instead (it trained on everything).
+_BEFORE = {"heldout": 0.0}
 
 
 class Live:
@@ -124,9 +128,9 @@ def _resume_payload(config: WordsConfig) -> dict | None:
     payload = load_checkpoint(path / "checkpoint.pt" if path.is_dir() else path)
     saved = payload["config"]
     for key in _RESUME_KEYS:
-        if saved.get(key) != getattr(config, key):
+        if saved.get(key, _BEFORE.get(key)) != getattr(config, key):
             raise UsageError(
-                f"cannot resume: the checkpoint has {key}={saved.get(key)!r}, "
+                f"cannot resume: the checkpoint has {key}={saved.get(key, _BEFORE.get(key))!r}, "
                 f"this run has {key}={getattr(config, key)!r}"
             )
     if payload["epoch"] >= config.epochs:
@@ -176,7 +180,9 @@ def train_words(
         raise UsageError(
             "cannot resume: the corpus gives a different vocabulary than the checkpoint"
         )
-    run = _Run(config, vocab, make_trainer(config, vocab, ids, device), emit, frame.gate)
+    train_ids, held_ids = split(ids, config.heldout)
+    trainer = make_trainer(config, vocab, train_ids, device)
+    run = _Run(config, vocab, trainer, emit, frame.gate, EpochWatch(config, vocab, held_ids))
     run.begin(payload, device)
     with frame.stoppable(result, "training cancelled; the checkpoint keeps what it finished"):
         run.train()
@@ -187,10 +193,11 @@ class _Run:
     """One training run from its first epoch (or its resumed one) to its records."""
 
     def __init__(
-        self, config: WordsConfig, vocab: Vocab, trainer: Any, emit: Emit, gate: Gate
-    ) -> None:
+        self, config: WordsConfig, vocab: Vocab, trainer: Any, emit: Emit, gate: Gate,
+        watch: EpochWatch,
+    ) -> None:  # fmt: skip
         self.config, self.vocab, self.trainer = config, vocab, trainer
-        self.emit, self.gate = emit, gate
+        self.emit, self.gate, self.watch = emit, gate, watch
         self.history: list[EpochEnd] = []
         self.first = 0
         self.losses: list[float] = []
@@ -212,6 +219,9 @@ class _Run:
         self.emit(Log(f"vocabulary {len(self.vocab):,} words, {wpe:,} corpus words; {label}"))
         if payload is not None:
             self.emit(Log(f"resumed from {c.resume} after epoch {self.first}"))
+        self.watch.announce(self.emit)
+        if not self.first:
+            self.emit(self.watch.map(self._vectors(), 0))
         meter = RateMeter("words", wpe * c.epochs, self.emit, unit="words")
         meter.done = wpe * self.first + int(getattr(trainer, "words_done_in_epoch", 0))
         self.gate.meter = meter
@@ -238,10 +248,15 @@ class _Run:
             seconds = time.perf_counter() - t0 - (self.gate.paused - paused)
             self._epoch_end(epoch, metrics, seconds)
 
+    def _vectors(self) -> Any:
+        """A copy of the vectors as they are now (for the scores and the map)."""
+        vocab = self.vocab
+        return self.trainer.embeddings(vocab.words, counts=vocab.counts, name=self.config.model)
+
     def _epoch_end(self, epoch: int, metrics: dict[str, float], seconds: float) -> None:
         c, wpe = self.config, self.trainer.words_per_epoch
-        if c.analogies or c.pairs:  # a copy of the vectors only when something scores it
-            metrics.update(self._evaluate())
+        emb = self._vectors()
+        metrics.update(self.watch.measure(self.trainer, emb))
         loss = float(metrics.get("loss", float("nan")))
         end = EpochEnd(
             c.model, epoch, loss, seconds, wpe / seconds if seconds > 0 else 0.0, metrics
@@ -250,20 +265,8 @@ class _Run:
         self.emit(end)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         self.emit(Log(f"epoch {epoch}/{c.epochs}: {shown} ({end.words_per_s:,.0f} words/s)"))
+        self.emit(self.watch.map(emb, epoch))
         self._save(epoch)
-
-    def _evaluate(self) -> dict[str, float]:
-        from engine.words.evaluate import evaluate_analogies, evaluate_pairs
-
-        c = self.config
-        emb = self.trainer.embeddings(self.vocab.words, counts=self.vocab.counts, name=c.model)
-        metrics: dict[str, float] = {}
-        if c.analogies:
-            metrics["analogy"] = float(evaluate_analogies(emb, c.analogies).overall)
-        if c.pairs:
-            key = "simlex" if "simlex" in Path(c.pairs).name.lower() else "wordsim"
-            metrics[key] = float(evaluate_pairs(emb, c.pairs).spearman)
-        return metrics
 
     def _save(self, epochs_done: int) -> None:
         """The epoch table and the checkpoint (atomic), so a crash keeps every finished epoch."""
