@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from engine.jobs import DEVICE_HELP
+from tui.runs_cli import add_runs_parser
 from tui.vision_cli import add_vision_parsers
 from tui.words_cli import add_words_parser
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_vision_parsers(sub)
     add_words_parser(sub)
+    add_runs_parser(sub)
     return parser
 
 

@@ -207,3 +207,60 @@ def _framed(grid: list[list[Any]]) -> Text:
         out.append("\u2502\n", style="dim")
     out.append("\u2514" + "\u2500" * width + "\u2518", style="dim")
     return out
+
+
+# --------------------------------------------------------------------------- runs
+
+RUN_COLUMNS = ("date", "kind", "name", "settings", "status", "headline")
+STATUS_STYLE = {"finished": "green", "cancelled": "yellow", "failed": "red", "running": "cyan"}
+
+
+def run_cells(run: Any) -> tuple[str, ...]:
+    """A ``RunInfo`` as the cells of one row of the runs list."""
+    status = run.status + (f": {run.reason}" if run.reason else "")
+    return (run.date, run.kind, run.name, run.settings, status, run.headline)
+
+
+def runs_table(runs: list[Any]) -> Table:
+    """The runs list, newest first (``advtui runs list``)."""
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for col in RUN_COLUMNS:
+        table.add_column(col, no_wrap=col in ("date", "kind", "status"))
+    for run in runs:
+        cells = run_cells(run)
+        table.add_row(
+            *cells[:4], Text(cells[4], style=STATUS_STYLE.get(run.status, "dim")), cells[5]
+        )
+    return table
+
+
+def rows_table(kind: str, rows: list[dict[str, Any]]) -> Table:
+    """A run's rows as its own pane shows them: a sweep's points, a words run's epochs, or the
+    columns as they are (classifier epochs, evaluation scores)."""
+    if kind == "sweep":
+        from engine.vision.events import SweepPoint
+
+        names = SweepPoint.__dataclass_fields__
+        table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for col in SWEEP_COLUMNS:
+            table.add_column(col, justify="left" if col == "attack" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*sweep_cells(SweepPoint(**{k: v for k, v in row.items() if k in names})))
+        return table
+    if kind == "words":
+        from engine.words.events import EpochEnd
+
+        names = EpochEnd.__dataclass_fields__
+        return epoch_table([EpochEnd(**{k: v for k, v in r.items() if k in names}) for r in rows])
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            *(
+                _metric(v) if isinstance(v, float) else str(v)
+                for v in (r.get(c, "") for c in columns)
+            )
+        )
+    return table

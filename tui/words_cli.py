@@ -30,6 +30,7 @@ WORDS_EXAMPLE = """examples:
   advtui words query RUN "lion" "sim his her" "near lion 5" "analogy man woman king"
   advtui words eval RUN --analogies questions-words.txt --pairs wordsim353.tsv
   advtui words export RUN --format projector --out proj/
+  advtui words map RUN king 15 --out king.png         # king and its 15 neighbours (PCA)
 
 RUN is a run folder (printed by train), a checkpoint .pt or a word2vec text file.
 """
@@ -41,6 +42,7 @@ QUERY_HELP = """queries (one per argument; quote the ones with spaces):
   analogy man woman king   man is to woman as king is to ?  (also man:woman::king:?)
   odd cat dog lion car     the word that does not belong
   context lion [K]         the words the model predicts around lion
+  map lion [K]             lion and its K nearest words on a plane (PCA), with labels
 """
 
 
@@ -55,7 +57,9 @@ class _OneLineParser(argparse.ArgumentParser):
 def _need_action(_args: argparse.Namespace) -> int:
     from engine.errors import UsageError
 
-    raise UsageError("choose an action: advtui words train | query | eval | export (or --help)")
+    raise UsageError(
+        "choose an action: advtui words train | query | eval | export | map (or --help)"
+    )
 
 
 def add_words_parser(sub: Any) -> None:
@@ -94,6 +98,17 @@ def add_words_parser(sub: Any) -> None:
     export.add_argument("model", metavar="MODEL", help="run folder, checkpoint .pt, word2vec file")
     export.add_argument("--format", default="word2vec", help="word2vec (default) or projector")
     export.add_argument("--out", required=True, help="file (word2vec) or folder (projector)")
+    word_map = add_command(
+        actions, "map", cmd_map, "a word and its neighbours on a plane (PCA), as a PNG",
+        "Project WORD and its K nearest words to 2-D (PCA of the unit vectors) and draw them; "
+        "without --out the map is drawn in the terminal.",
+    )  # fmt: skip
+    word_map.add_argument(
+        "model", metavar="MODEL", help="run folder, checkpoint .pt, word2vec file"
+    )
+    word_map.add_argument("word", metavar="WORD")
+    word_map.add_argument("k", metavar="K", nargs="?", default="10", help="neighbours (default 10)")
+    word_map.add_argument("--out", help="the PNG to write")
 
 
 # --------------------------------------------------------------------------- train
@@ -120,15 +135,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     return INTERRUPTED if result.cancelled else 0
 
 
+def model_path(ref: str) -> str:
+    """A path as given, or the run folder whose name holds ``ref`` (``advtui runs list``)."""
+    from pathlib import Path
+
+    if Path(ref).expanduser().exists():
+        return ref
+    from engine.run_index import find_run
+
+    return str(find_run(ref))
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from engine.words.checkpoint import training_config
     from engine.words.commands import parse_query, run_query
     from engine.words.formats import load_any
 
     queries = [parse_query(q) for q in args.queries]  # a typo fails before the model loads
-    emb = load_any(args.model)
-    config = training_config(args.model)
-    files = {"analogies": config.analogies, "pairs": config.pairs} if config else {}
+    path = model_path(args.model)
+    emb = load_any(path)
+    config = training_config(path)
+    files = config.eval_files() if config else {}
     out = Console()
     for n, q in enumerate(queries):
         if q.kind == "load":
@@ -185,4 +212,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         for path in save_projector(emb, args.out):
             print(path)
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from engine.words.commands import parse_query, run_query
+    from engine.words.formats import load_any
+
+    query = parse_query(f"map {args.word} {args.k}")  # a bad K fails before the model loads
+    answer = run_query(load_any(model_path(args.model)), query)
+    if not args.out:
+        out = Console()
+        out.print(render.answer(answer, out.width))
+        return 0
+    from engine.charts import word_map_png
+
+    print(word_map_png(answer.map, args.out, f"{answer.title}: {answer.summary}"))
     return 0
