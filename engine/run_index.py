@@ -98,6 +98,15 @@ def _number(value: Any) -> float:
         return float("nan")
 
 
+def read_config(path: Path, cls: type) -> Any:
+    """A run folder's ``config.json`` as ``cls`` (its job's config class; unknown keys left
+    out, missing ones at their defaults, so older folders still open)."""
+    from engine.fields import from_dict
+
+    payload = _json(Path(path) / "config.json")
+    return from_dict(cls, payload if isinstance(payload, dict) else {})
+
+
 def points(path: Path) -> list[dict[str, Any]]:
     """A sweep's finished points: ``points.csv`` (numbers as floats), else ``points.jsonl``."""
     rows = _csv(path / "points.csv")

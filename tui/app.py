@@ -22,7 +22,15 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from assets import asset_path
 from tui.bridge import describe_error
 from tui.commands import ActionsProvider
-from tui.messages import EngineFailed, EngineReady, ModelSource, UseModel
+from tui.messages import (
+    EngineFailed,
+    EngineReady,
+    ModelSource,
+    OpenRun,
+    RunsChanged,
+    ShowRun,
+    UseModel,
+)
 from tui.panes import PANES
 
 
@@ -137,6 +145,17 @@ class AdvTUI(App[None]):
 
     def on_job_finished(self) -> None:
         settle_garbage()
+        for pane in self.query(".pane"):  # a job wrote or changed a run folder
+            pane.post_message(RunsChanged())
+
+    def on_open_run(self, msg: OpenRun) -> None:
+        """The Runs tab opens a run: the pane that made it shows it, and comes to the front."""
+        spec = next((p for p in PANES if msg.kind in p.kinds), None)
+        if spec is None:
+            self.notify(f"{msg.kind} runs open in the Runs tab only", severity="warning")
+            return
+        self.query_one(f"#{spec.id} .pane").post_message(ShowRun(msg.path, msg.kind, msg.name))
+        self.action_show_tab(spec.id)
 
     def on_model_source(self, msg: ModelSource) -> None:
         """A pane offers a model to answer from: every pane that answers queries hears of it."""
