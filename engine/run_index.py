@@ -192,15 +192,16 @@ WORDS_HEADLINE = ("context_acc", "accuracy", "analogy", "wordsim", "simlex")
 
 
 def headline(path: Path, kind: str) -> str:
-    """The figure a run is remembered by: a sweep's accuracy at its largest budget, a words
+    """The figure a run is remembered by: a sweep's lowest accuracy at its largest budget, a words
     run's last held-out context accuracy, a classifier's test accuracy, an evaluation's first
     score."""
     if kind == "sweep":
         pts = points(path)
         if not pts:
             return ""
-        last = max(pts, key=lambda p: p.get("budget", 0))
-        return f"acc {last.get('accuracy', float('nan')):.3f} at {last.get('budget', 0):g}"
+        top = max(p.get("budget", 0) for p in pts)  # the worst attack at the largest budget
+        last = min((p for p in pts if p.get("budget", 0) == top), key=lambda p: p["accuracy"])
+        return f"{last['attack']} acc {last['accuracy']:.3f} at {top:g}"
     if kind == "words":
         rows_ = epochs(path)
         if not rows_:
