@@ -201,7 +201,7 @@ def headline(path: Path, kind: str) -> str:
             return ""
         top = max(p.get("budget", 0) for p in pts)  # the worst attack at the largest budget
         last = min((p for p in pts if p.get("budget", 0) == top), key=lambda p: p["accuracy"])
-        return f"{last['attack']} acc {last['accuracy']:.3f} at {top:g}"
+        return f"{last['attack']} {last['accuracy']:.3f} at {top:g}"
     if kind == "words":
         rows_ = epochs(path)
         if not rows_:

@@ -118,17 +118,18 @@ def answer(answer: Any, width: int = 80) -> RenderableType:
         parts.append(Text(answer.summary))
     tables: list[RenderableType] = [answer_table(t) for t in answer.tables]
     if answer.map is not None:
-        beside = width >= MAP_MIN_WIDTH + TABLE_WIDTH + 3
-        map_width = min(MAP_MAX_WIDTH, width - TABLE_WIDTH - 3 if beside else width)
+        beside = width >= MAP_MIN_WIDTH + TABLE_ROOM
+        map_width = min(MAP_MAX_WIDTH, width - TABLE_ROOM if beside else width)
         plane = word_map(answer.map, map_width, map_height(map_width))
-        tables = [plane, *tables] if beside else tables
         if not beside:
             parts.append(plane)
-    widths = sum(MAP_MAX_WIDTH if isinstance(t, Text) else TABLE_WIDTH + 2 for t in tables)
-    if tables and (widths <= width or answer.map is not None) and len(tables) > 1:
+        else:
+            tables = [plane, *tables]
+    fits = len(tables) * (TABLE_WIDTH + 2) <= width
+    if (len(tables) > 1) if answer.map is not None else (tables and fits):
         grid = Table.grid(padding=(0, 3))
         for _ in tables:
-            grid.add_column()
+            grid.add_column(no_wrap=True)
         grid.add_row(*tables)
         parts.append(grid)
     else:
@@ -140,7 +141,8 @@ def answer(answer: Any, width: int = 80) -> RenderableType:
 
 MAP_MIN_WIDTH = 36
 MAP_MAX_WIDTH = 72
-DOT, HIGHLIGHT_DOT = "\u2022", "\u25cf"  # bullet, black circle
+TABLE_ROOM = 38  # an answer table at its widest (35 cells) and the gap before it
+DOT, HIGHLIGHT_DOT = "+", "*"  # ASCII: bullets are two cells wide in some terminals and fonts
 
 
 def map_height(width: int) -> int:
@@ -199,7 +201,7 @@ def word_map(word_map: Any, width: int = 60, height: int = 16) -> Text:
 def _framed(grid: list[list[Any]]) -> Text:
     """The grid inside a thin frame, as one Text."""
     width = len(grid[0])
-    out = Text("\u250c" + "\u2500" * width + "\u2510\n", style="dim")
+    out = Text("\u250c" + "\u2500" * width + "\u2510\n", style="dim", no_wrap=True)
     for cells in grid:
         out.append("\u2502", style="dim")
         for cell in cells:

@@ -37,7 +37,7 @@ def test_listing_newest_first_with_status_settings_and_headline(root):
     assert (by[made["failed"]].status, by[made["failed"]].reason) == ("failed", "out of memory")
     assert by[made["cancelled"]].status == "cancelled" and by[made["sweep"]].status == "finished"
     assert by[made["sgns"]].status == "finished"
-    assert by[made["sweep"]].headline == "iterated acc 0.050 at 0.1"
+    assert by[made["sweep"]].headline == "iterated 0.050 at 0.1"
     assert by[made["cbow"]].headline == "context_acc 0.130"
     assert by[made["sweep"]].settings == "sample smallcnn oneshot+iterated n=40"
     assert by[made["sgns"]].date == "2026-11-03 11:00"
@@ -57,7 +57,7 @@ def test_a_words_run_with_fewer_epochs_than_asked_was_cancelled(root):
 def test_crash_safe_records_are_read_too(root):
     folder = incremental_sweep(root, "20261101-000000", "sample-fgsm")
     info = run_info(folder)
-    assert info.status == "running" and info.headline == "fgsm acc 0.300 at 0.01"
+    assert info.status == "running" and info.headline == "fgsm 0.300 at 0.01"
     assert curves(folder) == {"fgsm": [(0.0, 0.6), (0.01, 0.3)]}  # the cut last line dropped
 
 

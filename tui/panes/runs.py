@@ -28,7 +28,7 @@ from tui import messages as m
 from tui import render
 from tui.widgets.curves import CurvePlot
 
-COLUMNS = ("", "date", "kind", "name", "status", "headline", "settings")
+COLUMNS = ("", "date", "kind", "status", "headline", "name", "settings")  # fits 80 columns
 MARK = "\u2713"
 LOSSES = ("loss", "train_loss")
 
@@ -149,10 +149,10 @@ class RunsPane(Vertical):
             self._preview(self.current)
 
     def _cells(self, run: RunInfo) -> tuple[Any, ...]:
-        cells = render.run_cells(run)
-        status = Text(cells[4], style=render.STATUS_STYLE.get(run.status, "dim"))
+        cells = render.run_cells(run)  # the reason of a failure is in the details below
+        status = Text(run.status, style=render.STATUS_STYLE.get(run.status, "dim"))
         mark = MARK if str(run.path) in self.marked else ""
-        return (mark, cells[0], cells[1], cells[2], status, cells[5], cells[3])
+        return (mark, cells[0], cells[1], status, cells[5], cells[2], cells[3])
 
     def _count(self) -> None:
         shown, total = len(self.shown), len(self.runs)
