@@ -18,7 +18,8 @@ import numpy as np
 
 from engine.jobs import Emit, Log
 from engine.words.corpus import load_stopwords
-from engine.words.evalsets import coverage, is_auto
+from engine.words.coverage import coverage
+from engine.words.evalsets import is_auto
 from engine.words.events import WordMap, WordsConfig
 from engine.words.heldout import HeldOut
 from engine.words.projection import frequent_words, project

@@ -9,7 +9,8 @@ import pytest
 
 from engine.fields import FieldError, validate
 from engine.jobs import CancelToken, Log
-from engine.words.evalsets import SHIPPED, coverage, resolve
+from engine.words.coverage import coverage
+from engine.words.evalsets import SHIPPED, resolve
 from engine.words.evaluate import read_analogies, read_pairs
 from engine.words.events import EpochEnd, WordsConfig
 from engine.words.train import train_words
