@@ -139,11 +139,15 @@ def model_path(ref: str) -> str:
     """A path as given, or the run folder whose name holds ``ref`` (``advtui runs list``)."""
     from pathlib import Path
 
-    if Path(ref).expanduser().exists():
+    if Path(ref).expanduser().exists() or "/" in ref:
         return ref
+    from engine.errors import UsageError
     from engine.run_index import find_run
 
-    return str(find_run(ref))
+    try:
+        return str(find_run(ref))
+    except UsageError:  # not a run either: the loader says what is wrong with the path
+        return ref
 
 
 def cmd_query(args: argparse.Namespace) -> int:
