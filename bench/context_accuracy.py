@@ -34,9 +34,9 @@ from engine.words.events import WordsConfig, defaults_for  # noqa: E402
 from engine.words.train import train_words  # noqa: E402
 
 MODELS = ("classic", "cbow", "sgns")
-CORPORA = {
-    "first 2,000 words": dict(max_words=2000, min_count=1, max_vocab=None, epochs=20),
-    "whole built-in corpus": dict(max_words=None, min_count=5, max_vocab=3000),
+CORPORA = {  # name -> the settings that differ from the model's defaults
+    "first-2000": dict(max_words=2000, min_count=1, max_vocab=None, epochs=20),
+    "whole": dict(max_words=None, min_count=5, max_vocab=3000),
 }
 
 
@@ -61,7 +61,7 @@ def config(model: str, settings: dict, out: str) -> WordsConfig:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default=",".join(CORPORA), help="which corpora (comma list)")
+    parser.add_argument("--corpora", default="first-2000,whole", help="first-2000 and/or whole")
     args = parser.parse_args(argv)
     import torch
 

@@ -65,9 +65,11 @@ async def test_runs_from_the_cli_and_the_app_listed_opened_compared_deleted(app,
     assert main(["words", "train", "--corpus", corpus, "--model", "classic", "--epochs", "2"]) == 0
     assert main(["sweep", "--n", "20", "--batch", "20", "--eps", "0,0.05", "--attack", "fgsm"]) == 0
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_embeddings(pilot)
+        await engine_ready(pilot)
+        await pilot.press("f5")
         runs = runs_pane(app)
-        await wait_until(pilot, lambda: len(runs.runs) == 2, 30)
+        await wait_until(pilot, lambda: runs.table.row_count == 2, 30)
+        await pilot.press("f3")
         await train(pilot, "cbow", {"corpus": corpus, "epochs": "2"})
         await wait_until(pilot, lambda: len(runs.runs) == 3, 30)  # listed once the job ended
         await pilot.press("f5")
