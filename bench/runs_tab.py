@@ -2,10 +2,11 @@
 each), half words runs (5 epochs each), written to a temporary runs folder.
 
 Printed: the CPU; ``list_runs`` alone (reading every folder's config, summary and rows); and in
-the app (headless, 120x40, once the engine has loaded), the time from pressing F5 to the first
-frame painted with the list (its first screenful of rows: the tab's first paint), and to the
-frame after all the rows are in the table (the rest are added a chunk per frame). Each is the
-median of ``--repeat`` fresh apps. The target is 200 ms for the first paint.
+the app (headless, 120x40, F5 sent to the driver as a terminal sends it, once the engine has
+loaded), the time from F5 to the tab's first frame and to the frame with every run listed:
+as the app runs (the list read on the engine thread at start), and after a run folder was made
+meanwhile (F5 reads the folders again). Each is the median of ``--repeat`` fresh apps. The
+target is 200 ms.
 
 Run it alone: ``flock /tmp/advtui-cpu.lock .venv/bin/python bench/runs_tab.py``.
 """
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -43,6 +45,10 @@ def cpu() -> str:
     return f"{name}, {cores} cores"
 
 
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms (max {max(values) * 1000:.0f} ms)"
+
+
 def make_runs(root: Path, n: int) -> None:
     """``n`` run folders: sweeps of three attacks over eight budgets, and words runs."""
     for i in range(n):
@@ -56,30 +62,44 @@ def make_runs(root: Path, n: int) -> None:
             words(root, stamp, f"sgns-run{i}", [0.1 + 0.01 * e for e in range(5)])
 
 
-async def open_tab(size: tuple[int, int]) -> tuple[float, float]:
-    """Seconds from F5 to the first frame showing the list, and to the frame after every run
-    is in it, in a fresh app."""
+async def _painted(app: Any) -> float:
+    """The time of the next frame written."""
+    stamps: list[float] = []
+    app.call_after_refresh(lambda: stamps.append(time.perf_counter()))
+    while not stamps:
+        await asyncio.sleep(0.0005)
+    return stamps[0]
+
+
+async def open_tab(size: tuple[int, int], root: Path, fresh: bool) -> tuple[float, float]:
+    """In a fresh app, once its engine (and so the runs list) has loaded: seconds from F5 (sent
+    to the driver as a terminal would) to the first frame of the tab, and to the frame with
+    every run in the list. ``fresh``: a run folder is made after the list was read, so F5
+    reads the folders again (what a run made by the CLI meanwhile causes)."""
+    from textual import events
+
     from tui.app import AdvTUI
 
     app = AdvTUI(device="cpu")
     async with app.run_test(size=size) as pilot:
-        while app.engine_device is None:  # torch loads on a thread at start: let it finish
-            await asyncio.sleep(0.01)
-        await pilot.pause(0.2)
         pane = app.query_one("RunsPane")
-        first: list[float] = []
-        every: list[float] = []
+        while app.engine_device is None or not pane.loaded:
+            await asyncio.sleep(0.01)
+        await pilot.pause(0.3)
+        loaded = pane.loaded
+        if fresh:
+            words(root, "20270101-000000", f"sgns-new{time.monotonic_ns()}", [0.1])
         start = time.perf_counter()
-        await pilot.press("f5")
-        while not pane.loaded:
+        key = events.Key("f5", None)
+        key.set_sender(app)
+        app._driver.send_message(key)
+        while app.query_one("#tabs").active != "runs":
             await asyncio.sleep(0.0005)
-        app.call_after_refresh(lambda: first.append(time.perf_counter()))
-        while pane.table.row_count < len(pane.runs):
+        first = await _painted(app)
+        while (fresh and pane.loaded == loaded) or pane.table.row_count < len(pane.runs):
             await asyncio.sleep(0.0005)
-        app.call_after_refresh(lambda: every.append(time.perf_counter()))
-        while not (first and every):
-            await asyncio.sleep(0.0005)
-        return first[0] - start, every[0] - start
+        every = await _painted(app)
+        return first - start, every - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,16 +118,18 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             found = list_runs()
             listing.append(time.perf_counter() - t0)
-        opened = [asyncio.run(open_tab((120, 40))) for _ in range(args.repeat)]
-    first = [a for a, _ in opened]
-    every = [b for _, b in opened]
+        warm = [asyncio.run(open_tab((120, 40), root, False)) for _ in range(args.repeat)]
+        fresh = [asyncio.run(open_tab((120, 40), root, True)) for _ in range(args.repeat)]
     print(f"Runs tab with {len(found)} run folders; {cpu()}; Python {platform.python_version()}")
-    print(f"  list_runs (read every folder): median {statistics.median(listing) * 1000:.0f} ms, "
-          f"max {max(listing) * 1000:.0f} ms")  # fmt: skip
-    print(f"  F5 to the first frame of the list: median {statistics.median(first) * 1000:.0f} ms, "
-          f"max {max(first) * 1000:.0f} ms (target 200 ms)")  # fmt: skip
-    print(f"  F5 to the frame with all {len(found)} rows in the table: median "
-          f"{statistics.median(every) * 1000:.0f} ms, max {max(every) * 1000:.0f} ms")  # fmt: skip
+    print(f"  list_runs (read every folder): median {ms(listing)}")
+    print(f"  F5 to the tab's first frame, list read at start: median {ms([a for a, _ in warm])}"
+          f" (target 200 ms)")  # fmt: skip
+    print(f"  F5 to the frame with every run listed, list read at start: "
+          f"median {ms([b for _, b in warm])}")  # fmt: skip
+    print(f"  F5 to the tab's first frame, a new folder made since: "
+          f"median {ms([a for a, _ in fresh])}")  # fmt: skip
+    print(f"  F5 to the frame with the list read again and every run listed: "
+          f"median {ms([b for _, b in fresh])}")  # fmt: skip
     return 0
 
 

@@ -259,6 +259,17 @@ def list_runs(
     return sorted(found, key=lambda r: (r.started, r.path.name), reverse=True)
 
 
+def signature(root: str | os.PathLike[str] | None = None) -> tuple[tuple[str, int], ...]:
+    """The modification times of the runs root and its kind folders: a folder made, renamed or
+    removed changes one, so a list read before is known to be stale with a few ``stat`` calls."""
+    base = runs_root(root)
+    try:
+        folders = [base, *(p for p in base.iterdir() if p.is_dir())]
+        return tuple((p.name, p.stat().st_mtime_ns) for p in folders)
+    except OSError:
+        return ()
+
+
 def find_run(ref: str, root: str | os.PathLike[str] | None = None) -> Path:
     """A run folder from a path, a folder name, or a piece of one that only one run has."""
     direct = Path(ref).expanduser()

@@ -236,18 +236,23 @@ def runs_table(runs: list[Any]) -> Table:
     return table
 
 
-def rows_table(kind: str, rows: list[dict[str, Any]]) -> Table:
-    """A run's rows as its own pane shows them: a sweep's points, a words run's epochs, or the
-    columns as they are (classifier epochs, evaluation scores)."""
+def rows_table(
+    kind: str, rows: list[dict[str, Any]], columns: tuple[str, ...] = SWEEP_COLUMNS
+) -> Table:
+    """A run's rows as its own pane shows them: a sweep's points (``columns`` of them), a words
+    run's epochs, or the columns as they are (classifier epochs, evaluation scores)."""
     if kind == "sweep":
         from engine.vision.events import SweepPoint
 
         names = SweepPoint.__dataclass_fields__
         table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for col in SWEEP_COLUMNS:
+        keep = [i for i, col in enumerate(SWEEP_COLUMNS) if col in columns]
+        for i in keep:
+            col = SWEEP_COLUMNS[i]
             table.add_column(col, justify="left" if col == "attack" else "right", no_wrap=True)
         for row in rows:
-            table.add_row(*sweep_cells(SweepPoint(**{k: v for k, v in row.items() if k in names})))
+            cells = sweep_cells(SweepPoint(**{k: v for k, v in row.items() if k in names}))
+            table.add_row(*(cells[i] for i in keep))
         return table
     if kind == "words":
         from engine.words.events import EpochEnd

@@ -223,7 +223,11 @@ class AttackLab(JobPane):
         path = Path(msg.path)
         fields = SweepPoint.__dataclass_fields__
         rows = [{k: v for k, v in r.items() if k in fields} for r in points(path)]
-        pts = [SweepPoint(**{**r, "n": int(r["n"])}) for r in rows]
+        try:
+            pts = [SweepPoint(**{**r, "n": int(r["n"])}) for r in rows]
+        except (KeyError, TypeError, ValueError) as exc:
+            self.show_error("Open failed", f"{msg.name}: its points cannot be read ({exc!r})")
+            return
         axes = {p.attack: p.axis for p in pts}
         budgets = {a: tuple(sorted({p.budget for p in pts if p.attack == a})) for a in axes}
         config = read_config(path, SweepConfig)

@@ -203,7 +203,13 @@ class EmbeddingsPane(JobPane):
 
         path = Path(msg.path)
         fields = EpochEnd.__dataclass_fields__
-        history = [EpochEnd(**{k: v for k, v in e.items() if k in fields}) for e in epochs(path)]
+        try:
+            history = [
+                EpochEnd(**{k: v for k, v in e.items() if k in fields}) for e in epochs(path)
+            ]
+        except (TypeError, ValueError) as exc:
+            self.show_error("Open failed", f"{msg.name}: its epochs cannot be read ({exc!r})")
+            return
         taken = {r.label for r in self.runs}
         label = msg.name if msg.name not in taken else f"{msg.name} #{len(self.runs) + 1}"
         run = Run(label, read_config(path, WordsConfig), epochs=history, run_dir=msg.path)

@@ -1,8 +1,9 @@
 """The Runs tab: every run folder, vision and words, to find, open, compare, rename, delete.
 
-The list comes from :mod:`engine.run_index` (the same as ``advtui runs list``), read on a
-thread when the tab is first shown and again whenever a job ends, so a run made in the app
-shows up without a key press (ctrl+r reads the folders again, for runs made by the CLI).
+The list comes from :mod:`engine.run_index` (the same as ``advtui runs list``), read on the
+engine-loading thread after the app's first paint, again whenever a job ends (a run made in
+the app shows up without a key press) and when the tab is shown after a run folder was made,
+renamed or removed elsewhere (the CLI); ctrl+r reads it anyway.
 The highlighted run's curves and table show below the list; enter opens it in the pane that
 made it (a sweep in the Attack lab, a words run in the Embeddings tab, whose Words console
 then answers from it).
@@ -37,6 +38,14 @@ MARK = "\u2713"
 FIRST_ROWS, MORE_ROWS = 60, 120  # rows added before the first paint, then per frame
 PREVIEW_DELAY = 0.05  # seconds: the preview is drawn after the list
 LOSSES = ("loss", "train_loss")
+PREVIEW_COLUMNS = (
+    "attack",
+    "budget",
+    "acc",
+    "success",
+    "L-inf",
+    "SSIM",
+)  # a sweep's, beside its plot
 
 
 def preview_series(series: dict[str, list]) -> dict[str, list]:
@@ -78,6 +87,7 @@ class RunsPane(Vertical):
         self.loaded = 0  # lists read so far (tests and the bench wait on it)
         self._filled = 0  # rows of ``shown`` in the table so far
         self._generation = 0  # one per fill, so a fill left unfinished stops
+        self._seen: Any = None  # the runs folders' signature when they were last read
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-bar"):
@@ -117,11 +127,26 @@ class RunsPane(Vertical):
         for title, width in COLUMNS:
             self.table.add_column(title, width=width)
 
-    def on_show(self) -> None:
-        """Coming to the tab: the list takes the keys; the folders are read the first time
-        (the app's start reads no folder) and again after every job."""
-        self.table.focus()
+    @staticmethod
+    def load_engine() -> tuple[Any, list[RunInfo]]:
+        """Runs on the engine-loading thread, after the first paint: the folders read once, so
+        the tab shows them as soon as it is opened."""
+        from engine.run_index import list_runs, signature
+
+        return signature(), list_runs()
+
+    def engine_ready(self, data: tuple[Any, list[RunInfo]]) -> None:
         if not self.loaded:
+            self._seen, found = data
+            self._fill(found)
+
+    def on_show(self) -> None:
+        """Coming to the tab: the list takes the keys; the folders are read again if one was
+        made, renamed or removed since (the app's own jobs say so; ctrl+r reads them anyway)."""
+        from engine.run_index import signature
+
+        self.table.focus()
+        if not self.loaded or signature() != self._seen:
             self.reload()
 
     # ------------------------------------------------------------------ the list
@@ -129,9 +154,10 @@ class RunsPane(Vertical):
     @work(thread=True, group="runs", exclusive=True, exit_on_error=False)
     def reload(self) -> None:
         """Read every run folder (a thread: 500 folders are a few thousand small files)."""
-        from engine.run_index import list_runs
+        from engine.run_index import list_runs, signature
 
         try:
+            self._seen = signature()
             found = list_runs()
         except OSError as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Runs", severity="error")
@@ -156,13 +182,14 @@ class RunsPane(Vertical):
         self._count()
 
     def _more(self, keep: Path | None, generation: int) -> None:
-        """Add the next rows: a screenful first, so the list paints at once, then the rest a
-        chunk per frame (a row's cells are measured as it is added: 3,500 cells take ~0.2 s).
-        The highlighted run's preview waits until the list is on screen."""
+        """Add the next rows: on screen, a screenful first, so the list paints at once, then the
+        rest a chunk per frame (a row's cells are measured as it is added: 3,500 cells take
+        ~0.2 s); off screen, all at once. The highlighted run's preview comes after the list."""
         if generation != self._generation:  # filtered or read again since: that one fills
             return
         start = self._filled
-        stop = min(len(self.shown), start + (FIRST_ROWS if not start else MORE_ROWS))
+        step = (FIRST_ROWS if not start else MORE_ROWS) if self.is_on_screen else len(self.shown)
+        stop = min(len(self.shown), start + step)
         self.table.add_rows(self._cells(r) for r in self.shown[start:stop])
         self._filled = stop
         for i, run in enumerate(self.shown[start:stop], start):
@@ -196,8 +223,7 @@ class RunsPane(Vertical):
             self.table.focus()
 
     def on_runs_changed(self, _msg: m.RunsChanged) -> None:
-        if self.loaded:  # not yet shown: it reads the folders when it is
-            self.reload()
+        self.reload()
 
     # ------------------------------------------------------------------ the highlighted run
 
@@ -221,9 +247,13 @@ class RunsPane(Vertical):
                 Text("no run folders here yet: every job writes one" if not self.runs else "")
             )
             return
-        series = preview_series(curves(run.path, run.kind))
+        try:
+            series = preview_series(curves(run.path, run.kind))
+            details = self._details(run)
+        except (KeyError, TypeError, ValueError) as exc:  # a folder edited by hand: say so
+            series, details = {}, Text(f"{run.id}: cannot read its rows ({exc!r})", style="red")
         self.plot.show(f"{run.name}", x_label(run.kind), series)
-        self.info.update(self._details(run))
+        self.info.update(details)
 
     def _details(self, run: RunInfo) -> Group:
         lines = [
@@ -237,7 +267,7 @@ class RunsPane(Vertical):
         found = rows(run.path, run.kind)
         parts: list[Any] = [*lines]
         if found:
-            parts.append(render.rows_table(run.kind, found))
+            parts.append(render.rows_table(run.kind, found, PREVIEW_COLUMNS))
         pictures = sorted(p.name for p in run.path.glob("*.png"))
         if pictures:
             parts.append(Text("pictures: " + ", ".join(pictures), style="dim"))
@@ -299,7 +329,7 @@ class RunsPane(Vertical):
         picked = [by_path[p] for p in self.marked if p in by_path]
         try:
             data = overlay(picked, self.metric if picked and picked[0].kind != "sweep" else None)
-        except UsageError as exc:
+        except (UsageError, KeyError, TypeError, ValueError) as exc:
             self.comparing = False
             self.notify(str(exc), title="Compare", severity="warning")
             return
