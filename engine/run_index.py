@@ -236,18 +236,21 @@ def _started(path: Path, stamp: str | None) -> float:
 
 
 def run_info(path: str | os.PathLike[str]) -> RunInfo:
-    """One run folder read: what the runs list shows of it."""
+    """One run folder read: what the runs list shows of it (a folder whose files cannot be read
+    is listed as ``unknown``, never an error: one bad folder must not hide the others)."""
     path = Path(path)
     kind = path.parent.name
     config = _json(path / "config.json")
     config = config if isinstance(config, dict) else {}
-    status, reason = _status(path, kind, config, _json(path / "summary.json"))
+    try:
+        status, reason = _status(path, kind, config, _json(path / "summary.json"))
+        summary = (settings(kind, config).strip(), headline(path, kind))
+    except (KeyError, TypeError, ValueError, AttributeError):  # a file edited by hand
+        status, reason, summary = "unknown", "unreadable files", ("", "")
     match = _STAMP.match(path.name)
     name = (match.group(2) if match else path.name) or kind
-    return RunInfo(
-        path, kind, name, _started(path, match.group(1) if match else None), status, reason,
-        settings(kind, config).strip(), headline(path, kind), config,
-    )  # fmt: skip
+    started = _started(path, match.group(1) if match else None)
+    return RunInfo(path, kind, name, started, status, reason, *summary, config)
 
 
 def list_runs(

@@ -117,3 +117,24 @@ def test_rename_keeps_the_timestamp_and_delete_removes_the_folder(root):
     with pytest.raises(UsageError, match="not a run folder under"):
         delete_run(outside, root)
     assert outside.is_dir()
+
+
+def test_a_folder_with_unreadable_files_is_listed_not_raised(root):
+    made = fixture_runs(root)
+    (made["sweep"] / "points.csv").write_text("attack,budget\nfgsm,oops\n", encoding="utf-8")
+    info = run_info(made["sweep"])
+    assert (info.status, info.reason, info.headline) == ("unknown", "unreadable files", "")
+    assert len(list_runs(root)) == 5
+
+
+def test_signature_changes_when_a_run_is_made_or_removed(root):
+    from engine.run_index import signature
+
+    made = fixture_runs(root)
+    before = signature(root)
+    assert before == signature(root)
+    delete_run(made["cbow"], root)
+    after = signature(root)
+    assert after != before
+    words(root, "20261201-000000", "new", [0.1])
+    assert signature(root) != after

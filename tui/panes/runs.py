@@ -133,10 +133,13 @@ class RunsPane(Vertical):
         the tab shows them as soon as it is opened."""
         from engine.run_index import list_runs, signature
 
-        return signature(), list_runs()
+        try:
+            return signature(), list_runs()
+        except OSError:  # the engine is fine; the tab reads the folders again when shown
+            return None, []
 
     def engine_ready(self, data: tuple[Any, list[RunInfo]]) -> None:
-        if not self.loaded:
+        if not self.loaded and data[0] is not None:
             self._seen, found = data
             self._fill(found)
 

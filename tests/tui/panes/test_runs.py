@@ -130,3 +130,30 @@ async def test_a_words_run_opens_in_the_embeddings_tab_and_answers_queries(app, 
         words = app.query_one("WordsPane")
         await wait_until(pilot, lambda: words.source is not None, 10)
         assert words.source.label == "cbow-tiny" and words.source.config.model == "cbow"
+
+
+async def test_filter_rename_and_a_broken_folder_never_stop_the_app(app, tmp_path):
+    from tests.runfolders import fixture_runs
+
+    made = fixture_runs(tmp_path / "runs")
+    (made["sweep"] / "points.csv").write_text("attack,budget\nfgsm,oops\n", encoding="utf-8")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await engine_ready(pilot)
+        await pilot.press("f5")
+        runs = runs_pane(app)
+        await wait_until(pilot, lambda: runs.table.row_count == 5, 30)
+        await pilot.press("slash", *"sweep", "enter")
+        await wait_until(pilot, lambda: runs.table.row_count == 2, 10)
+        assert {r.kind for r in runs.shown} == {"sweep"} and app.focused is runs.table
+        await go_to_run(pilot, made["sweep"])  # its points cannot be read: said, not raised
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert any("cannot be read" in line for line in app.query_one("AttackLab").log_pane.plain)
+        await pilot.press("f5")
+        await go_to_run(pilot, made["cancelled"])
+        await pilot.press("n", "ctrl+u", *"fgsm baseline", "enter")
+        renamed = made["cancelled"].with_name("20261102-100000-fgsm-baseline")
+        await wait_until(pilot, lambda: renamed.is_dir(), 10)
+        assert not made["cancelled"].exists()
+        await wait_until(pilot, lambda: any(r.name == "fgsm-baseline" for r in runs.shown), 10)
