@@ -143,6 +143,7 @@ MAP_MIN_WIDTH = 36
 MAP_MAX_WIDTH = 72
 TABLE_ROOM = 38  # an answer table at its widest (35 cells) and the gap before it
 DOT, HIGHLIGHT_DOT = "+", "*"  # ASCII: bullets are two cells wide in some terminals and fonts
+DOTS = (DOT, HIGHLIGHT_DOT)
 
 
 def map_height(width: int) -> int:
@@ -151,14 +152,15 @@ def map_height(width: int) -> int:
 
 
 def _place(grid: list[list[Any]], row: int, col: int, text: str, style: str) -> bool:
-    """Write ``text`` at (row, col) if every cell is free and inside; say whether it was."""
+    """Write ``text`` at (row, col) if its cells are free and inside, and it does not run into
+    another label (a dot may touch it); say whether it was written."""
     cells = grid[row]
-    if (
-        col < 0
-        or col + len(text) > len(cells)
-        or any(c is not None for c in cells[col : col + len(text)])
-    ):
+    end = col + len(text)
+    if col < 0 or end > len(cells) or any(c is not None for c in cells[col:end]):
         return False
+    for edge in (col - 1, end):
+        if 0 <= edge < len(cells) and cells[edge] is not None and cells[edge][0] not in DOTS:
+            return False
     for i, ch in enumerate(text):
         cells[col + i] = (ch, style)
     return True
