@@ -36,6 +36,15 @@ def split(ids: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     return ids[: n - held], ids[n - held :]
 
 
+def train_lines(starts: np.ndarray | None, n_train: int) -> np.ndarray | None:
+    """Where lines begin in the training part of a :func:`split` corpus (``starts``: offsets
+    in the whole id array, or None); the line cut by the split ends where training does."""
+    if starts is None:
+        return None
+    starts = np.asarray(starts)
+    return starts[starts < n_train]
+
+
 class HeldOut:
     """The held-out windows (every position with ``c`` words each side, capped evenly)."""
 

@@ -9,7 +9,7 @@ import torch
 
 from engine.jobs import CancelToken
 from engine.words.events import EpochEnd, WordsConfig, defaults_for
-from engine.words.heldout import HeldOut, split
+from engine.words.heldout import HeldOut, split, train_lines
 from engine.words.train import make_trainer, train_words
 from engine.words.vocab import Vocab
 
@@ -20,6 +20,13 @@ def test_split_keeps_the_last_fraction_out():
     assert list(held) == list(range(90, 100)) and list(train) == list(range(90))
     train, held = split(ids, 0.0)
     assert len(train) == 100 and len(held) == 0
+
+
+def test_line_starts_follow_the_training_part():
+    starts = np.array([0, 30, 60, 95])
+    train, _ = split(np.arange(100, dtype=np.int32), 0.1)
+    assert list(train_lines(starts, len(train))) == [0, 30, 60]
+    assert train_lines(None, 90) is None
 
 
 def test_accuracy_counts_context_words_as_multisets():
