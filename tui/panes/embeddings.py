@@ -2,11 +2,13 @@
 
 The form on the left sets up a ``WordsConfig``; ctrl+r starts a ``WordsJob`` in a thread
 worker whose events come back through a :class:`Bridge`: progress (words/s, ETA) to the status
-line, ``Metric("loss")`` to the loss plot, ``EpochEnd`` metrics to the epoch plot, lines and
-errors to the log. Every run keeps its curves, labelled by model, so training classic and then
-cbow shows both on the same plots (the seed's comparison). While a run trains, the Words
-console answers from its snapshots; when it ends, from its final vectors. ctrl+s exports the
-run: word2vec text and TensorBoard projector TSV.
+line, ``Metric("loss")`` to the loss plot, ``EpochEnd`` metrics (the held-out context accuracy
+every model has, the evaluation scores) to the epoch plot, ``WordMap`` to the live word map,
+lines and errors to the log. A words run opened from the Runs tab (``ShowRun``) joins the
+curves, and the Words console answers from its vectors. Every run keeps its curves, labelled
+by model, so training classic and then cbow shows both on the same plots (the seed's
+comparison). While a run trains, the Words console answers from its snapshots; when it ends,
+from its final vectors. ctrl+s exports the run: word2vec text and TensorBoard projector TSV.
 """
 
 from __future__ import annotations
