@@ -12,11 +12,12 @@ same settings (defaults: dim 100, window 5, negative 5, min_count 5, sample 1e-3
   ``engine.words.evaluate`` (gensim's vectors wrapped in an ``Embeddings``), plus gensim's own
   ``evaluate_word_analogies`` / ``evaluate_word_pairs`` on both as a cross-check.
 
-Measured here (2-core AMD EPYC, no GPU, torch 2.14.1, gensim, english-mix 3.79M words in
-vocabulary, 5 epochs; two runs): ours 1.20M / 1.06M words/s, gensim 0.87M / 0.58M words/s (the
-host is noisy; gensim's speed varied most); analogy 12.26% vs 11.89%, WordSim353 0.437 vs
-0.351, SimLex-999 0.201 vs 0.242. Our windows run across line ends (one token stream); gensim
-keeps them inside a line.
+Measured here (2-core AMD EPYC, no GPU, torch 2.14.1, gensim 4.4.0, numba 0.68.1, english-mix
+3.79M words in vocabulary, 5 epochs, quiet machine): ours (numba kernel, batch 512, row_cap 48)
+873k words/s on 1 thread and 988k on 2; gensim 385k on 1 worker and 817k on 2; analogy 11.94% vs
+11.89%, WordSim353 0.450 vs 0.351, SimLex-999 0.241 vs 0.243. docs/benchmarks.md has the profile,
+the loaded runs and the options measured. ``--within-lines`` keeps our windows inside a line, as
+gensim's always are.
 
 Run it alone: ``flock /tmp/advtui-cpu.lock .venv/bin/python bench/words.py``; ``--json PATH``
 writes the numbers.
