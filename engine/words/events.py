@@ -72,6 +72,20 @@ class WordsConfig:
         check=between(1, 100),
     )
     negative: int = option(5, "negative samples per pair", used_by=("sgns",), check=between(1, 100))
+    within_lines: bool = option(
+        False,
+        "context windows stop at line ends, as gensim's do (off: the corpus is one stream)",
+        label="in lines",
+        used_by=("sgns",),
+    )
+    kernel: str = option(
+        "auto",
+        "the sgns update: numba (compiled loops, CPU), torch (any device), or auto (numba on a "
+        "CPU where it imports); a resumed run must keep its kernel to be bit-exact",
+        choices=("auto", "numba", "torch"),
+        used_by=("sgns",),
+        form=False,
+    )
     hidden: int = option(
         512, "hidden layer width", presets=_both(256), used_by=SOFTMAX, check=between(1, 100_000)
     )

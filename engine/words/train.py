@@ -44,15 +44,15 @@ from engine.words.events import (
     WordsResult,
     defaults_for,
 )
-from engine.words.vocab import Vocab, build_and_encode
+from engine.words.vocab import Vocab, build_and_encode_lines
 
 __all__ = ["train_words", "defaults_for"]
 
-SGNS_BATCH = {"cpu": 1024, "gpu": 8192}  # centre words per update (a GPU wants bigger ones)
+SGNS_BATCH = {"cpu": 512, "gpu": 8192}  # centre words per update (a GPU wants bigger ones)
 # Settings a resumed run must share with its checkpoint (the rest may change).
 _RESUME_KEYS = (
     "corpus", "model", "dim", "window", "negative", "min_count", "max_vocab", "sample",
-    "stopwords", "max_words", "batch", "lr", "hidden", "seed",
+    "stopwords", "max_words", "batch", "lr", "hidden", "seed", "within_lines", "kernel",
 )  # fmt: skip
 
 
@@ -78,8 +78,11 @@ def batch_size(config: WordsConfig, device: Any) -> int:
     return SGNS_BATCH["cpu" if getattr(device, "type", "cpu") == "cpu" else "gpu"]
 
 
-def make_trainer(config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any) -> Any:
-    """The trainer of ``config.model`` over the encoded corpus ``ids``."""
+def make_trainer(
+    config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any, starts: Any = None
+) -> Any:
+    """The trainer of ``config.model`` over the encoded corpus ``ids`` (``starts``: where its
+    lines begin, for windows that stay inside a line)."""
     c, batch, lr = config, batch_size(config, device), config.learning_rate()
     if c.model == "sgns":
         from engine.words.sgns import SGNSTrainer
@@ -89,6 +92,7 @@ def make_trainer(config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any
         return SGNSTrainer(
             len(vocab), ids, vocab.counts, dim=c.dim, window=c.window, negative=c.negative,
             sample=c.sample, lr=lr, batch=batch, epochs=c.epochs, seed=c.seed, device=device,
+            line_starts=starts if c.within_lines else None, kernel=c.kernel,
         )  # fmt: skip
     import torch
 
@@ -137,8 +141,9 @@ def _resume_payload(config: WordsConfig) -> dict | None:
     return payload
 
 
-def _read(config: WordsConfig, emit: Emit, cancel: CancelToken) -> tuple[Vocab, np.ndarray]:
-    """Vocabulary and encoded ids in one streaming pass (cancellable on a big corpus)."""
+def _read(config: WordsConfig, emit: Emit, cancel: CancelToken) -> tuple[Vocab, Any, Any]:
+    """Vocabulary, encoded ids and where each line starts, in one streaming pass (cancellable
+    on a big corpus)."""
     corpus = open_corpus(config.corpus)
     emit(Log(f"reading corpus {corpus.name} ({len(corpus.paths)} file(s))"))
     stop = load_stopwords() if config.stopwords else None
@@ -150,7 +155,7 @@ def _read(config: WordsConfig, emit: Emit, cancel: CancelToken) -> tuple[Vocab, 
             yield tokens
 
     c = config
-    return build_and_encode(lines(), c.min_count, c.max_vocab, stop, c.max_words)
+    return build_and_encode_lines(lines(), c.min_count, c.max_vocab, stop, c.max_words)
 
 
 def train_words(
@@ -169,14 +174,15 @@ def train_words(
         torch.set_num_threads(config.threads)
     result = WordsResult()
     with frame.stoppable(result, "cancelled while reading the corpus; nothing trained"):
-        vocab, ids = _read(config, emit, frame.cancel)
+        vocab, ids, starts = _read(config, emit, frame.cancel)
     if result.cancelled:
         return frame.finish(result)
     if payload is not None and list(payload["words"]) != vocab.words:
         raise UsageError(
             "cannot resume: the corpus gives a different vocabulary than the checkpoint"
         )
-    run = _Run(config, vocab, make_trainer(config, vocab, ids, device), emit, frame.gate)
+    trainer = make_trainer(config, vocab, ids, device, starts)
+    run = _Run(config, vocab, trainer, emit, frame.gate)
     run.begin(payload, device)
     with frame.stoppable(result, "training cancelled; the checkpoint keeps what it finished"):
         run.train()

@@ -55,13 +55,21 @@ def _kept(
 
 def _scan(
     corpus: Iterable[list[str]], stopwords: frozenset[str] | None, max_words: int | None
-) -> tuple[list[str], np.ndarray]:
-    """Provisional ids in first-appearance order and the id of every kept token (one pass)."""
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Provisional ids in first-appearance order, the id of every kept token, and the offset
+    where each line's tokens start (one pass)."""
     index: dict[str, int] = {}
     ids = array("i")
+    starts = array("q")
     for tokens in _kept(corpus, stopwords, max_words):
+        starts.append(len(ids))
         ids.extend([index.setdefault(t, len(index)) for t in tokens])
-    return list(index), np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
+    raw = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
+    return (
+        list(index),
+        raw,
+        np.frombuffer(starts, dtype=np.int64) if len(starts) else np.zeros(0, np.int64),
+    )
 
 
 def build_and_encode(
@@ -72,13 +80,29 @@ def build_and_encode(
     max_words: int | None = None,
 ) -> tuple[Vocab, np.ndarray]:
     """The vocabulary and the int32 ids of the kept tokens, from one pass over the corpus."""
+    vocab, ids, _ = build_and_encode_lines(corpus, min_count, max_vocab, stopwords, max_words)
+    return vocab, ids
+
+
+def build_and_encode_lines(
+    corpus: Iterable[list[str]],
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    stopwords: frozenset[str] | None = None,
+    max_words: int | None = None,
+) -> tuple[Vocab, np.ndarray, np.ndarray]:
+    """As :func:`build_and_encode`, plus where each line starts in the ids (int64 offsets).
+
+    A line whose words all fall out of the vocabulary starts where the next one does; the
+    offsets let a trainer keep context windows inside a line, as gensim does.
+    """
     if min_count < 1:
         raise UsageError(f"min_count must be at least 1, got {min_count}")
     if max_vocab is not None and max_vocab < 1:
         raise UsageError(f"max_vocab must be at least 1, got {max_vocab}")
     if max_words is not None and max_words < 1:
         raise UsageError(f"max_words must be at least 1, got {max_words}")
-    words, raw = _scan(corpus, stopwords, max_words)
+    words, raw, starts = _scan(corpus, stopwords, max_words)
     if not len(raw):
         raise UsageError("the corpus has no words (after tokenising and stop-word removal)")
     counts = np.bincount(raw, minlength=len(words)).astype(np.int64)
@@ -94,7 +118,9 @@ def build_and_encode(
     remap = np.full(len(words), -1, dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
     ids = remap[raw]
-    return vocab, np.ascontiguousarray(ids[ids >= 0])
+    known = ids >= 0
+    before = np.concatenate([[0], np.cumsum(known)])  # kept tokens before each raw offset
+    return vocab, np.ascontiguousarray(ids[known]), before[starts].astype(np.int64)
 
 
 def build_vocab(
