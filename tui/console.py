@@ -93,10 +93,10 @@ def run_in_console(
     with the CLI's flags in place of config field names."""
     cancel = CancelToken()
 
-    def on_signal(_signum: int, _frame: Any) -> None:
+    def on_signal(signum: int, _frame: Any) -> None:
         if cancel.cancelled:
             raise KeyboardInterrupt
-        cancel.cancel()
+        cancel.cancel(f"interrupted ({signal.Signals(signum).name})")
         console.print("[yellow]cancelling: the job stops after this batch (again: abort)[/]")
 
     caught = (signal.SIGINT, signal.SIGTERM)

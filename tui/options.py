@@ -10,6 +10,7 @@ config fields, and :func:`cli_error` puts the flags in their place.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from engine.errors import UsageError
@@ -112,6 +113,29 @@ def config_from_args(cls: type, args: argparse.Namespace, base: Any = None, **va
             texts[spec.name] = value
     try:
         return from_texts(cls, texts, base, **given)
+    except UsageError as exc:
+        raise cli_error(exc, cls) from None
+
+
+def resume_base(cls: type, args: argparse.Namespace, kind: str, fallback: Any = None) -> Any:
+    """The settings of the run folder ``--resume`` names, as the defaults that the options
+    typed beside it override (``fallback`` when not resuming, or when the path is a bare file
+    with no run folder around it)."""
+    from engine.fields import check_text
+    from engine.runs import saved_config
+
+    text = getattr(args, "resume", None)
+    if not text:
+        return fallback
+    try:
+        path = check_text(cls, "resume", text)
+        if path is None:
+            return fallback
+        folder = Path(path).expanduser()
+        folder = folder if folder.is_dir() else folder.parent
+        if fallback is not None and not (folder / "config.json").is_file():
+            return fallback
+        return saved_config(cls, path, kind)
     except UsageError as exc:
         raise cli_error(exc, cls) from None
 

@@ -19,7 +19,7 @@ from engine.words.events import MODELS, EvalConfig, WordsConfig, defaults_for
 from tui import format as fmt
 from tui import render
 from tui.console import console, print_table, run_in_console
-from tui.options import add_command, config_from_args
+from tui.options import add_command, config_from_args, resume_base
 from tui.render import epoch_table
 from tui.vision_cli import INTERRUPTED
 
@@ -100,9 +100,11 @@ def add_words_parser(sub: Any) -> None:
 
 
 def train_config(args: argparse.Namespace) -> WordsConfig:
-    """The model's presets first (when the model is known), then what the user typed."""
+    """The model's presets first (when the model is known), or the settings of the run that
+    ``--resume`` continues; then what the user typed."""
     model = str(getattr(args, "model", "sgns")).strip().lower()
     base = defaults_for(model) if model in MODELS else WordsConfig()
+    base = resume_base(WordsConfig, args, "words", fallback=base)
     return config_from_args(WordsConfig, args, base=base)
 
 
