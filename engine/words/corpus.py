@@ -28,11 +28,14 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CHUNK = 1 << 20  # characters decoded per read
 _MAX_LINE = 1 << 20  # a line longer than this is cut at whitespace
 _SNIFF = 1 << 16  # bytes checked up front for NUL bytes and UTF-8
+MAX_TOKEN = 100  # longest word kept (word2vec's MAX_STRING)
 
 
 def tokenize(line: str) -> list[str]:
-    """Lower-case word tokens: letters/digits, with an optional ``'s``-style suffix kept on."""
-    return _TOKEN.findall(line.lower())
+    """Lower-case word tokens: letters/digits, with an optional ``'s``-style suffix kept on.
+    Tokens over ``MAX_TOKEN`` characters are no words (a base64 blob, a run of digits) and are
+    dropped, as word2vec drops them, so they cannot fill the vocabulary."""
+    return [t for t in _TOKEN.findall(line.lower()) if len(t) <= MAX_TOKEN]
 
 
 @cache
@@ -128,6 +131,8 @@ def open_corpus(source: str) -> Corpus:
     """``"builtin"`` (Tiny Shakespeare, shipped), a UTF-8 text file, or a folder of ``.txt``."""
     if source == BUILTIN:
         return Corpus("tinyshakespeare", [BUILTIN_PATH])
+    if not source.strip():
+        raise UsageError("corpus must name builtin, a UTF-8 text file or a folder of them")
     path = Path(source).expanduser()
     if not path.exists():
         raise UsageError(f"corpus {source!r} not found (give 'builtin', a .txt file or a folder)")

@@ -19,12 +19,11 @@ from engine.fields import (
     at_least,
     between,
     existing_file,
-    existing_path,
     option,
     rule,
     with_preset,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 
 MODELS = ("sgns", "classic", "cbow")
 SOFTMAX = ("classic", "cbow")
@@ -131,11 +130,8 @@ class WordsConfig:
     device: str = device_option()
     threads: int | None = option(None, "torch CPU threads", form=False, check=between(1, 1024))
     out: str | None = out_option()
-    resume: str | None = option(
-        None,
-        "continue the checkpoint of an earlier run (a run folder or its checkpoint.pt)",
-        form=False,
-        check=existing_path(),
+    resume: str | None = resume_option(
+        "training goes on from its checkpoint (or a checkpoint.pt), in a new run folder"
     )
 
     def learning_rate(self) -> float:

@@ -81,7 +81,7 @@ def build_and_encode(
     words, raw = _scan(corpus, stopwords, max_words)
     if not len(raw):
         raise UsageError("the corpus has no words (after tokenising and stop-word removal)")
-    counts = np.bincount(raw, minlength=len(words)).astype(np.int64)
+    counts = _count(raw, len(words))
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] >= min_count]
     if max_vocab is not None:
@@ -93,8 +93,30 @@ def build_and_encode(
     vocab = Vocab([words[i] for i in order], counts[order])
     remap = np.full(len(words), -1, dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
-    ids = remap[raw]
-    return vocab, np.ascontiguousarray(ids[ids >= 0])
+    return vocab, _remap_in_place(raw, remap)
+
+
+def _count(raw: np.ndarray, size: int, block: int = 1 << 20) -> np.ndarray:
+    """``np.bincount(raw)`` a block at a time: bincount copies int32 ids to int64 first, which
+    on a whole big corpus would double its memory for a moment."""
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(raw), block):
+        counts += np.bincount(raw[start : start + block], minlength=size)
+    return counts
+
+
+def _remap_in_place(raw: np.ndarray, remap: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """``remap[raw]`` without the words that map to -1, written over ``raw`` block by block,
+    so a corpus of N words needs N ids of memory, not three times that."""
+    if not raw.flags.writeable:
+        raw = raw.copy()
+    kept = 0
+    for start in range(0, len(raw), block):
+        ids = remap[raw[start : start + block]]
+        ids = ids[ids >= 0]
+        raw[kept : kept + len(ids)] = ids
+        kept += len(ids)
+    return raw[:kept]
 
 
 def build_vocab(
