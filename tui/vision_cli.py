@@ -64,9 +64,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         console.print("cancelled before the first point; no run folder")
         return INTERRUPTED
     print_table(sweep_table(result))
-    console.print(f"run folder: {result.run_dir}")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
     if result.cancelled:
-        console.print(f"finish it with: advtui sweep --resume {result.run_dir}")
+        console.print(f"finish it with: advtui sweep --resume {result.run_dir}", soft_wrap=True)
     print(result.run_dir)
     return INTERRUPTED if result.cancelled else 0
 
@@ -80,7 +80,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.cancelled:
         console.print(f"cancelled after {result.epochs_done} epoch(s); nothing cached")
         if result.run_dir:
-            console.print(f"continue it with: advtui train-model --resume {result.run_dir}")
+            console.print(
+                f"continue it with: advtui train-model --resume {result.run_dir}", soft_wrap=True
+            )
             print(result.run_dir)
         return INTERRUPTED
     console.print(
@@ -89,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     if config.save:
         console.print(f"saved {config.save}")
-    console.print(f"run folder: {result.run_dir}")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
     print(result.run_dir)
     return 0
 

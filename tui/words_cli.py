@@ -116,7 +116,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.history:
         print_table(epoch_table(result.history))
     state = "cancelled" if result.cancelled else "done"
-    console.print(f"{state} in {fmt.seconds(result.seconds)}; run folder: {result.run_dir}")
+    console.print(
+        f"{state} in {fmt.seconds(result.seconds)}; run folder: {result.run_dir}", soft_wrap=True
+    )
+    if result.cancelled and result.run_dir:
+        console.print(
+            f"continue it with: advtui words train --resume {result.run_dir}", soft_wrap=True
+        )
     if result.run_dir:
         print(result.run_dir)
     return INTERRUPTED if result.cancelled else 0
