@@ -66,6 +66,7 @@ class Child:
     marker: re.Pattern
     proc: subprocess.Popen = field(init=False)
     lines: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # when each point was reported
     stdout: str = ""
 
     def __post_init__(self) -> None:
@@ -81,11 +82,18 @@ class Child:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
+            if self.marker.search(line):
+                self.times.append(time.monotonic())
 
     @property
     def points(self) -> int:
         """Points (or epochs) the job has said it finished so far."""
-        return sum(1 for line in list(self.lines) if self.marker.search(line))
+        return len(self.times)
+
+    def seconds_per_point(self) -> float:
+        """How long a point has taken so far (between the first and the last reported)."""
+        times = list(self.times)
+        return (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 0.0
 
     def wait_points(self, k: int, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -113,12 +121,15 @@ class Child:
         return "\n".join(self.lines)
 
 
-def interrupt_at_random(child: Child, rng, sig: int, total: int, pause: float) -> int:
-    """Wait for a seeded random number of finished points (at least one, at most all but one),
-    then a seeded random part of ``pause`` seconds, then send ``sig``; the points reported
-    by then (these must all be on disk)."""
-    child.wait_points(int(rng.integers(1, total)))
-    time.sleep(float(rng.uniform(0, pause)))
+def interrupt_at_random(child: Child, rng, sig: int, total: int) -> int | None:
+    """Wait for a seeded random number of finished points (at least two, two fewer than all
+    at most), then a seeded random part of the time a point takes, then send ``sig``; the
+    points reported by then (these must all be on disk), or None when the job had already
+    ended (then nothing was injected)."""
+    child.wait_points(int(rng.integers(2, max(total - 1, 3))))
+    time.sleep(float(rng.uniform(0, 1)) * child.seconds_per_point())
+    if child.proc.poll() is not None:
+        return None
     return child.kill(sig)
 
 
