@@ -23,6 +23,7 @@ what was written before it stays intact.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -301,7 +302,12 @@ class RunRecord:
     def start(self, config: Any, **fields: Any) -> None:
         """Before the first batch: the config, and the status ``running`` with who runs it."""
         if not (self.path / "config.json").is_file():
-            self.write_config(config)
+            try:
+                self.write_config(config)
+            except RecordError:
+                with contextlib.suppress(OSError):  # empty: nothing to keep or resume
+                    self.path.rmdir()
+                raise
         self.summary.pop("reason", None)
         starts = int(self.summary.get("starts", 0)) + 1
         self.update(

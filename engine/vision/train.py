@@ -39,6 +39,7 @@ from engine.vision.data import ImageSet, download_progress, load_dataset
 from engine.vision.events import TrainConfig, TrainResult
 from engine.vision.models import build
 from engine.vision.train_state import (
+    Resumed,
     reopen_training,
     restore_checkpoint,
     save_training_checkpoint,
@@ -135,12 +136,12 @@ class _Training:
         self.step = Stepper(self.model, config, per_epoch, device, emit)
         self.history: list[dict[str, float]] = []
 
-    def begin(self, prior: RunRecord | None) -> None:
+    def begin(self, prior: Resumed | None) -> None:
         """Open the run folder (a new one, or the resumed one with its checkpoint restored)."""
         c, n = self.config, len(self.train_set)
-        record = prior if prior is not None else RunRecord("train", c.cache_key(), c.out)
+        record = prior.record if prior is not None else RunRecord("train", c.cache_key(), c.out)
         self.record = self.frame.open(record, epochs_total=c.epochs)
-        first = restore_checkpoint(self, record) if prior is not None else 0
+        first = restore_checkpoint(self, prior) if prior is not None else 0
         if first:
             self.emit(Log(f"resuming {record.path.name} after epoch {first} of {c.epochs}"))
         self.first = first

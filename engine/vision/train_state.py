@@ -10,6 +10,8 @@ written to a temporary file and moved into place, so a crash leaves the previous
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,9 +24,19 @@ FORMAT = "advtui-train/1"
 CHECKPOINT = "checkpoint.pt"
 
 
-def reopen_training(config: TrainConfig) -> RunRecord | None:
+@dataclass
+class Resumed:
+    """A training run folder to continue, and its checkpoint (None: stopped before the end
+    of its first epoch)."""
+
+    record: RunRecord
+    payload: dict | None
+
+
+def reopen_training(config: TrainConfig) -> Resumed | None:
     """The run folder ``config.resume`` names, if it trained with this config's settings
-    (only ``TrainConfig.RESUME_FREE`` may differ) and has epochs left; None when not resuming."""
+    (only ``TrainConfig.RESUME_FREE`` may differ), has epochs left and a readable checkpoint;
+    None when not resuming. Checked before any data loads."""
     if not config.resume:
         return None
     saved = saved_config(TrainConfig, config.resume, "train")
@@ -36,7 +48,19 @@ def reopen_training(config: TrainConfig) -> RunRecord | None:
         )
     if record.summary.get("status") == "finished":
         raise UsageError(f"{record.path.name} already finished its {saved.epochs} epochs")
-    return record
+    return Resumed(record, _read_checkpoint(record.file(CHECKPOINT)))
+
+
+def _read_checkpoint(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise ValueError("not an advtui training checkpoint")
+    except Exception as exc:  # noqa: BLE001 - torn or foreign: one line
+        raise UsageError(f"cannot resume from {path}: {one_line(exc)[:160]}") from None
+    return payload
 
 
 def save_training_checkpoint(run: Any, epoch: int) -> None:
@@ -54,23 +78,21 @@ def save_training_checkpoint(run: Any, epoch: int) -> None:
         torch.save(payload, tmp)
 
 
-def restore_checkpoint(run: Any, record: RunRecord) -> int:
+def restore_checkpoint(run: Any, resumed: Resumed) -> int:
     """Put the folder's checkpoint back into ``run``; the number of epochs it had finished (0
     when the run was stopped before its first epoch ended)."""
-    path = record.file(CHECKPOINT)
-    if not path.is_file():
+    payload, record = resumed.payload, resumed.record
+    if payload is None:
         record.write_rows("metrics", [])
         return 0
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError("not an advtui training checkpoint")
         run.model.load_state_dict(payload["model"])
         run.step.opt.load_state_dict(payload["optim"])
         run.gen.set_state(payload["generator"])
         history = [dict(row) for row in payload["history"]]
         epoch, step = int(payload["epoch"]), int(payload["step"])
-    except Exception as exc:  # noqa: BLE001 - torn, foreign or another model's: one line
+    except Exception as exc:  # noqa: BLE001 - another model's checkpoint: one line
+        path = record.file(CHECKPOINT)
         raise UsageError(f"cannot resume from {path}: {one_line(exc)[:160]}") from None
     run.step.done, run.history = step, history
     record.write_rows("metrics", history)  # rows appended after the checkpoint are redone

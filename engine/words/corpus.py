@@ -56,8 +56,9 @@ def _sniff(path: Path) -> bool:
         else:
             with path.open("rb") as fh:
                 head = fh.read(_SNIFF)
-    except OSError as exc:
-        raise UsageError(f"cannot read corpus file {path}: {exc.strerror or exc}") from None
+    except (OSError, EOFError) as exc:  # EOFError: a gzip cut short
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise UsageError(f"cannot read corpus file {path}: {reason}") from None
     if not head.strip():
         return False
     if b"\x00" in head:

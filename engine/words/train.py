@@ -249,13 +249,15 @@ class _Run:
             c.model, epoch, loss, seconds, wpe / seconds if seconds > 0 else 0.0, metrics
         )
         self.history.append(end)
-        self.emit(end)
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-        self.emit(Log(f"epoch {epoch}/{c.epochs}: {shown} ({end.words_per_s:,.0f} words/s)"))
-        self._save(epoch)  # the checkpoint first: a row on disk means its epoch is kept
+        # on disk before anyone hears of it: the checkpoint first (a row on disk means its
+        # epoch is kept), then the row, the table and the summary
+        self._save(epoch)
         self.record.append_row("epochs", dataclasses.asdict(end))
         self.record.write_json("epochs.json", [dataclasses.asdict(h) for h in self.history])
         self.record.update(epochs_done=epoch)
+        self.emit(end)
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+        self.emit(Log(f"epoch {epoch}/{c.epochs}: {shown} ({end.words_per_s:,.0f} words/s)"))
 
     def _evaluate(self) -> dict[str, float]:
         from engine.words.evaluate import evaluate_analogies, evaluate_pairs
