@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.errors import EngineError, UsageError, one_line
-from engine.fields import between, existing_path, option, rule
+from engine.fields import between, existing_path, option, path_name, rule
 
 if TYPE_CHECKING:  # torch is imported lazily so UIs can use the events before it loads
     import torch
@@ -362,7 +362,12 @@ def seed_option() -> Any:
 
 def out_option() -> Any:
     """The ``out`` field: where run folders go (the app uses the default)."""
-    return option(None, "runs folder (default: $ADVTUI_RUNS or the user data dir)", form=False)
+    return option(
+        None,
+        "runs folder (default: $ADVTUI_RUNS or the user data dir)",
+        form=False,
+        check=path_name(),
+    )
 
 
 def resume_option(what: str) -> Any:

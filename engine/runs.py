@@ -32,6 +32,7 @@ import math
 import os
 import re
 import socket
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -180,9 +181,9 @@ def writable_root(kind: str, root: str | os.PathLike[str] | None = None) -> Path
     try:
         if not near.is_dir():
             raise NotADirectoryError(20, "Not a directory")
-        probe = near / f".advtui-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".advtui-probe-", dir=near)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         reason = f"{near} is a file" if near.is_file() else exc.strerror or type(exc).__name__
         raise UsageError(

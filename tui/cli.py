@@ -11,12 +11,13 @@ import signal
 import sys
 
 from engine.jobs import DEVICE_HELP
+from tui.options import OneLineParser
 from tui.vision_cli import add_vision_parsers
 from tui.words_cli import add_words_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="advtui",
         description="Adversarial attacks and word embeddings, in the terminal. "
         "With no command, opens the app.",

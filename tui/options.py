@@ -10,11 +10,23 @@ config fields, and :func:`cli_error` puts the flags in their place.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.errors import UsageError
 from engine.fields import FieldError, Spec, from_texts, render_mentions, show, specs
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad options give one line (and exit 2), like every other bad input of ``advtui``:
+    argparse's own errors would print the whole usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        first = message.strip().splitlines()[0] if message.strip() else "bad arguments"
+        first = first if len(first) <= 300 else first[:297] + "..."
+        print(f"advtui: error: {first} (see: {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def help_text(spec: Spec) -> str:

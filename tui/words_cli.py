@@ -8,7 +8,6 @@ console, so ``advtui words query run/ "analogy man woman king"`` answers what th
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from rich import box
@@ -19,7 +18,7 @@ from engine.words.events import MODELS, EvalConfig, WordsConfig, defaults_for
 from tui import format as fmt
 from tui import render
 from tui.console import console, print_table, run_in_console
-from tui.options import add_command, config_from_args, resume_base
+from tui.options import OneLineParser, add_command, config_from_args, resume_base
 from tui.render import epoch_table
 from tui.vision_cli import INTERRUPTED
 
@@ -44,14 +43,6 @@ QUERY_HELP = """queries (one per argument; quote the ones with spaces):
 """
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """Bad options give one line (and exit 2), like every other bad input of ``advtui``."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"advtui: error: {message} (see: {self.prog} --help)", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def _need_action(_args: argparse.Namespace) -> int:
     from engine.errors import UsageError
 
@@ -64,9 +55,8 @@ def add_words_parser(sub: Any) -> None:
         "train word embeddings (classic SkipGram, CBOW, SGNS) and query them",
         "Word embeddings: train, query, eval, export.", epilog=WORDS_EXAMPLE,
     )  # fmt: skip
-    words.error = _OneLineParser.error.__get__(words)  # type: ignore[method-assign]
     actions = words.add_subparsers(
-        dest="words_command", metavar="ACTION", parser_class=_OneLineParser
+        dest="words_command", metavar="ACTION", parser_class=OneLineParser
     )
 
     add_command(

@@ -27,6 +27,7 @@ from engine.fields import (
     rule,
     shown,
 )
+from engine.files import kind, path_reason
 from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 from engine.vision.targeting import parse_target
 
@@ -78,7 +79,7 @@ ARCHITECTURES = ("smallcnn", "resnet18")  # engine.vision.models builds them
 def _model_reason(name: str) -> str | None:
     if name in ARCHITECTURES:
         return None
-    if Path(name).expanduser().is_file():
+    if kind(name) == "file":
         from engine.files import archive_reason
 
         reason = archive_reason(name)
@@ -87,7 +88,7 @@ def _model_reason(name: str) -> str | None:
 
 
 def _weights_reason(path: str) -> str | None:
-    if not Path(path).expanduser().is_file():
+    if kind(path) != "file":
         return f"must be an existing file, got {shown(path)}"
     from engine.files import checkpoint_reason
 
@@ -97,9 +98,11 @@ def _weights_reason(path: str) -> str | None:
 
 def _save_reason(path: str) -> str | None:
     target = Path(path).expanduser()
-    if target.is_dir():
+    if path_reason(path):
+        return path_reason(path)
+    if kind(target) == "dir":
         return f"must be a file name, not the folder {shown(path)}"
-    if not target.parent.is_dir():
+    if kind(target.parent) != "dir":
         return f"must be in an existing folder, got {shown(path)}"
     return None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import assets
 from engine.errors import UsageError
+from engine.files import check_path, kind
 
 BUILTIN = "builtin"
 _ASSETS = Path(assets.__file__).resolve().parent
@@ -134,8 +135,8 @@ def open_corpus(source: str) -> Corpus:
         return Corpus("tinyshakespeare", [BUILTIN_PATH])
     if not source.strip():
         raise UsageError("corpus must name builtin, a UTF-8 text file or a folder of them")
-    path = Path(source).expanduser()
-    if not path.exists():
+    path = check_path(source, "corpus")
+    if kind(path) is None:
         raise UsageError(f"corpus {source!r} not found (give 'builtin', a .txt file or a folder)")
     if path.is_dir():
         paths = sorted(p for p in path.rglob("*.txt") if p.is_file())

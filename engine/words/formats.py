@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import UsageError
-from engine.files import read_bytes
+from engine.files import check_path, read_bytes
 from engine.runs import atomic_path, write_atomic
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def save_word2vec(
 ) -> Path:
     """Write ``emb`` as a word2vec file (text by default; ``precision`` significant digits)."""
     _check_words(emb.words)
-    target = Path(path).expanduser()
+    target = check_path(path, "the word2vec file name")
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name such as vectors.txt")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +157,7 @@ def load_word2vec(path: str | os.PathLike[str], *, name: str | None = None) -> E
 
 def save_projector(emb: Embeddings, folder: str | os.PathLike[str]) -> tuple[Path, Path]:
     """``vectors.tsv`` + ``metadata.tsv`` for https://projector.tensorflow.org ("Load")."""
-    out = Path(folder).expanduser()
+    out = check_path(folder, "the projector folder name")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file; the projector export needs a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -177,7 +177,7 @@ def save_projector(emb: Embeddings, folder: str | os.PathLike[str]) -> tuple[Pat
 
 def load_any(path: str | os.PathLike[str]) -> Embeddings:
     """Open a run folder, one of our checkpoints (``.pt``) or a word2vec file."""
-    p = Path(path).expanduser()
+    p = check_path(path, "the vectors' path")
     if p.is_dir():
         for candidate in ("checkpoint.pt", "vectors.txt"):
             if (p / candidate).is_file():
