@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -86,7 +87,9 @@ def _archive(tmp: Path, kind: str) -> Path:
             z.writestr("a.txt", "hello")
     elif kind == "truncated-torchscript":
         path = tmp / "scripted.pt"
-        torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), str(path))
+        with warnings.catch_warnings():  # torch.jit's deprecation notice
+            warnings.simplefilter("ignore")
+            torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), str(path))
         truncated(path, 0.6)
     elif kind == "state-dict-as-model":
         path = tmp / "state.pt"
