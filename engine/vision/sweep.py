@@ -126,6 +126,8 @@ def run_sweep(
             emit(Log(f"resuming {record.path.name}: {len(done)} of {total} points already done"))
         frame.gate.meter = RateMeter("sweep", len(bench.data) * total, emit, unit="img")
         _run_points(bench, steps, result, done, frame)
+    if frame.record is None:  # cancelled while loading: nothing finished, no folder
+        return frame.finish(result)
     return frame.finish(result, lambda r: write_sweep_record(r, frame.record))
 
 
