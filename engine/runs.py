@@ -312,8 +312,8 @@ class RunRecord:
         self.summary.pop("reason", None)
         starts = int(self.summary.get("starts", 0)) + 1
         self.update(
-            kind=self.kind, status="running", pid=os.getpid(), host=socket.gethostname(),
-            started=_now(), starts=starts, **fields,
+            kind=self.kind, status="running", cancelled=False, pid=os.getpid(),
+            host=socket.gethostname(), started=_now(), starts=starts, **fields,
         )  # fmt: skip
 
     def end(self, status: str, reason: str | None = None, **fields: Any) -> None:
