@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from engine.errors import UsageError
+from engine.memory import BatchSize, is_oom
 from engine.words.vocab import keep_probabilities
 
 MIN_LR_FRACTION = 1e-4
@@ -82,6 +83,7 @@ class SGNSTrainer:
         self.w_out = torch.zeros(vocab_size, dim, device=self.device)
         self.epoch = 0  # epochs finished
         self._position: tuple | None = None  # inside an epoch: where the next batch starts
+        self.oom: BatchSize | None = None  # halves the batch on out-of-memory (the job's)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ training
@@ -164,13 +166,16 @@ class SGNSTrainer:
         if self._position is not None:  # resuming inside this epoch
             first, raw_done, loss_sum, pairs_sum, gen_state = self._position
             gen.set_state(gen_state)
-        for start in range(first, len(kept), self.batch):
+        start = first
+        while start < len(kept):
             stop = min(start + self.batch, len(kept))
             raw_end = self.words_per_epoch if stop == len(kept) else int(where[stop])
             progress = (done_before + raw_done) / total_words
             lr = self.lr * max(MIN_LR_FRACTION, 1.0 - progress)
-            u, v = self._pairs(kept, start, stop, gen)
-            loss = self._step(u, v, lr, gen) if len(u) else 0.0
+            loss, u = self._update(kept, start, stop, lr, gen)
+            if u is None:  # out of memory: the batch was halved, try it again
+                continue
+            start = stop
             loss_sum += loss * len(u)
             pairs_sum += len(u)
             words, raw_done = raw_end - raw_done, raw_end
@@ -181,6 +186,19 @@ class SGNSTrainer:
         self.epoch = epoch + 1
         self._position = None
         return {"loss": loss_sum / max(pairs_sum, 1), "pairs": float(pairs_sum)}
+
+    def _update(self, kept: torch.Tensor, start: int, stop: int, lr: float, gen):
+        """One batch's pairs and update: ``(loss, pairs)``, or ``(0, None)`` when memory ran
+        out and the batch was halved (``oom``, set by the job, says so in its log)."""
+        try:
+            u, v = self._pairs(kept, start, stop, gen)
+            return (self._step(u, v, lr, gen) if len(u) else 0.0), u
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+            if self.oom is None or not is_oom(exc):
+                raise
+            self.oom.halve(exc)
+            self.batch = self.oom.size
+            return 0.0, None
 
     @property
     def words_done_in_epoch(self) -> int:

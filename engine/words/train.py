@@ -33,6 +33,7 @@ from engine.jobs import (
     ignore,
     pick_device,
 )
+from engine.memory import BatchSize
 from engine.runs import RunRecord, writable_root
 from engine.words.checkpoint import load_checkpoint, save_checkpoint
 from engine.words.corpus import load_stopwords, open_corpus
@@ -191,6 +192,8 @@ class _Run:
     ) -> None:
         self.config, self.vocab, self.trainer = config, vocab, trainer
         self.emit, self.frame, self.gate = emit, frame, frame.gate
+        unit = "centre words" if config.model == "sgns" else "examples"
+        trainer.oom = BatchSize(batch_size(config, trainer.device), emit, unit, trainer.device)
         self.history: list[EpochEnd] = []
         self.first = 0
         self.losses: list[float] = []

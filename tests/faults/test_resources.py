@@ -167,6 +167,42 @@ def test_out_of_memory_at_a_random_training_step_is_retried_in_halves(
         monkeypatch.setattr(F, "cross_entropy", original)
 
 
+@pytest.mark.parametrize(("model", "where", "unit"), [
+    ("sgns", "engine.words.sgns.SGNSTrainer._step", "256 centre words: retrying it with 128"),
+    ("classic", "engine.words.models.ClassicSkipGram.loss", "256 examples: retrying it with 128"),
+])  # fmt: skip
+def test_out_of_memory_at_a_random_words_batch_is_retried_in_halves(
+    model, where, unit, tmp_path, rng, monkeypatch, capsys
+):
+    import importlib
+
+    module, cls, name = where.rsplit(".", 2)
+    owner = getattr(importlib.import_module(module), cls)
+    original = getattr(owner, name)
+    for trial in range(2):
+        at = int(rng.integers(1, 40))  # sgns: 20+ batches an epoch (subsampled), 2 epochs
+        calls: list[int] = []
+
+        def failing(*args, _at=at, _calls=calls, **kwargs):
+            _calls.append(1)
+            if len(_calls) == _at:
+                raise oom(("cuda", "cpu")[_at % 2])
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, failing)
+        out = tmp_path / str(trial)
+        argv = ["--device", "cpu", "words", "train", "--model", model, "--max-words", "20000",
+                "--epochs", "2", "--dim", "16", "--batch", "256", "--out", str(out)]  # fmt: skip
+        code, _, err = run_cli(argv, capsys)
+        run_dir = only_run(out, "words")
+        epochs = len(rows(run_dir, "epochs"))
+        crash = code != 0 or "Traceback" in err or summary(run_dir)["status"] != "finished"
+        tally(f"out of memory at a random {model} batch", 1, 2 - epochs, int(crash))
+        assert not crash and epochs == 2, err[-2000:]
+        assert f"out of memory with a batch of {unit}" in err
+        monkeypatch.setattr(owner, name, original)
+
+
 # --------------------------------------------------------------------------- disk
 
 
