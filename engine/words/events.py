@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.errors import UsageError
 from engine.fields import (
-    at_least,
     between,
     existing_file,
-    existing_path,
     option,
     rule,
+    shown,
     with_preset,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.files import kind
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 
 MODELS = ("sgns", "classic", "cbow")
 SOFTMAX = ("classic", "cbow")
@@ -145,11 +144,8 @@ class WordsConfig:
     device: str = device_option()
     threads: int | None = option(None, "torch CPU threads", form=False, check=between(1, 1024))
     out: str | None = out_option()
-    resume: str | None = option(
-        None,
-        "continue the checkpoint of an earlier run (a run folder or its checkpoint.pt)",
-        form=False,
-        check=existing_path(),
+    resume: str | None = resume_option(
+        "training goes on from its checkpoint (or a checkpoint.pt), in a new run folder"
     )
 
     def learning_rate(self) -> float:
@@ -168,16 +164,16 @@ def defaults_for(model: str) -> WordsConfig:
 
 def _all_files(paths: tuple[str, ...]) -> str | None:
     for p in paths:
-        if not Path(p).expanduser().is_file():
-            return f"must be existing files, got {p!r}"
+        if kind(p) != "file":
+            return f"must be existing files, got {shown(p)}"
     return None
 
 
 def _model_path(path: str) -> str | None:
     if not path.strip():
         return "must name a run folder, checkpoint.pt or word2vec file"
-    if not Path(path).expanduser().exists():
-        return f"must be an existing run folder or file, got {path!r}"
+    if kind(path) is None:
+        return f"must be an existing run folder or file, got {shown(path)}"
     return None
 
 
@@ -202,7 +198,9 @@ class EvalConfig:
         check=rule(_all_files, ("/x",)),
     )
     restrict: int = option(
-        30000, "analogies: search only the N most frequent words", check=at_least(1)
+        30000,
+        "analogies: search only the N most frequent words",
+        check=between(1, 1_000_000_000),
     )
     out: str | None = out_option()
 

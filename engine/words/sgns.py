@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from engine.errors import UsageError
+from engine.memory import BatchSize, is_oom
 from engine.words.vocab import keep_probabilities
 
 MIN_LR_FRACTION = 1e-4
@@ -132,6 +133,7 @@ class SGNSTrainer:
         self._fused = None  # the numba kernel's buffers, made on first use
         self.epoch = 0  # epochs finished
         self._position: tuple | None = None  # inside an epoch: where the next batch starts
+        self.oom: BatchSize | None = None  # halves the batch on out-of-memory (the job's)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ random draws
@@ -246,12 +248,16 @@ class SGNSTrainer:
         if self._position is not None:  # resuming inside this epoch
             first, raw_done, loss_sum, pairs_sum, gen_state = self._position
             gen.set_state(gen_state)
-        for start in range(first, len(kept), self.batch):
+        start = first
+        while start < len(kept):
             stop = min(start + self.batch, len(kept))
             raw_end = self.words_per_epoch if stop == len(kept) else int(where[stop])
             progress = (done_before + raw_done) / total_words
             lr = self.lr * max(MIN_LR_FRACTION, 1.0 - progress)
-            loss, pairs = batch_fn(kept, line, start, stop, lr, gen)
+            loss, pairs = self._update(batch_fn, kept, line, start, stop, lr, gen)
+            if pairs is None:  # out of memory: the batch was halved, try it again
+                continue
+            start = stop
             loss_sum += loss * pairs
             pairs_sum += pairs
             words, raw_done = raw_end - raw_done, raw_end
@@ -262,6 +268,21 @@ class SGNSTrainer:
         self.epoch = epoch + 1
         self._position = None
         return {"loss": loss_sum / max(pairs_sum, 1), "pairs": float(pairs_sum)}
+
+    def _update(self, batch_fn, kept, line, start: int, stop: int, lr: float, gen):
+        """One batch's update: ``(loss, pairs)``, or ``(0, None)`` when memory ran out and the
+        batch was halved (``oom``, set by the job, says so in its log); the generator is put
+        back so the retried halves draw what an uninterrupted run would."""
+        state = gen.get_state()
+        try:
+            return batch_fn(kept, line, start, stop, lr, gen)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+            if self.oom is None or not is_oom(exc):
+                raise
+            gen.set_state(state)
+            self.oom.halve(exc)
+            self.batch = self.oom.size
+            return 0.0, None
 
     @property
     def words_done_in_epoch(self) -> int:

@@ -25,7 +25,6 @@ from engine.jobs import (
     CancelToken,
     Emit,
     Frame,
-    Gate,
     Log,
     Metric,
     PauseToken,
@@ -34,7 +33,8 @@ from engine.jobs import (
     ignore,
     pick_device,
 )
-from engine.runs import RunRecord
+from engine.memory import BatchSize
+from engine.runs import RunRecord, writable_root
 from engine.words.checkpoint import load_checkpoint, save_checkpoint
 from engine.words.corpus import load_stopwords, open_corpus
 from engine.words.events import (
@@ -169,6 +169,7 @@ def train_words(
 
     frame = Frame("words", config, emit, cancel, pause)
     payload = _resume_payload(config)
+    writable_root("words", config.out)
     device = pick_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -182,9 +183,9 @@ def train_words(
             "cannot resume: the corpus gives a different vocabulary than the checkpoint"
         )
     trainer = make_trainer(config, vocab, ids, device, starts)
-    run = _Run(config, vocab, trainer, emit, frame.gate)
-    run.begin(payload, device)
+    run = _Run(config, vocab, trainer, emit, frame)
     with frame.stoppable(result, "training cancelled; the checkpoint keeps what it finished"):
+        run.begin(payload, device)
         run.train()
     return frame.finish(result, run.write)
 
@@ -193,10 +194,12 @@ class _Run:
     """One training run from its first epoch (or its resumed one) to its records."""
 
     def __init__(
-        self, config: WordsConfig, vocab: Vocab, trainer: Any, emit: Emit, gate: Gate
+        self, config: WordsConfig, vocab: Vocab, trainer: Any, emit: Emit, frame: Frame
     ) -> None:
         self.config, self.vocab, self.trainer = config, vocab, trainer
-        self.emit, self.gate = emit, gate
+        self.emit, self.frame, self.gate = emit, frame, frame.gate
+        unit = "centre words" if config.model == "sgns" else "examples"
+        trainer.oom = BatchSize(batch_size(config, trainer.device), emit, unit, trainer.device)
         self.history: list[EpochEnd] = []
         self.first = 0
         self.losses: list[float] = []
@@ -209,8 +212,10 @@ class _Run:
             trainer.load_state_dict(payload["trainer"])
             self.history = [EpochEnd(**h) for h in payload["history"]]
             self.first = int(payload["epoch"])
-        self.record = RunRecord("words", f"{c.model}-{open_corpus(c.corpus).name}", root=c.out)
-        self.record.write_config(c)
+        record = RunRecord("words", f"{c.model}-{open_corpus(c.corpus).name}", root=c.out)
+        self.record = self.frame.open(record, epochs_total=c.epochs, epochs_done=self.first)
+        if self.history:  # a resumed run's folder starts with the epochs it continues
+            self.record.write_rows("epochs", [dataclasses.asdict(h) for h in self.history])
         wpe = trainer.words_per_epoch
         live = Live(c, self.vocab, trainer)
         label = device_label(device)
@@ -253,10 +258,15 @@ class _Run:
             c.model, epoch, loss, seconds, wpe / seconds if seconds > 0 else 0.0, metrics
         )
         self.history.append(end)
+        # on disk before anyone hears of it: the checkpoint first (a row on disk means its
+        # epoch is kept), then the row, the table and the summary
+        self._save(epoch)
+        self.record.append_row("epochs", dataclasses.asdict(end))
+        self.record.write_json("epochs.json", [dataclasses.asdict(h) for h in self.history])
+        self.record.update(epochs_done=epoch)
         self.emit(end)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         self.emit(Log(f"epoch {epoch}/{c.epochs}: {shown} ({end.words_per_s:,.0f} words/s)"))
-        self._save(epoch)
 
     def _evaluate(self) -> dict[str, float]:
         from engine.words.evaluate import evaluate_analogies, evaluate_pairs
@@ -272,9 +282,7 @@ class _Run:
         return metrics
 
     def _save(self, epochs_done: int) -> None:
-        """The epoch table and the checkpoint (atomic), so a crash keeps every finished epoch."""
-        if self.history:
-            self.record.write_rows("epochs", [dataclasses.asdict(h) for h in self.history])
+        """The checkpoint (atomic), so a crash keeps every finished epoch."""
         save_checkpoint(
             self.record.file("checkpoint.pt"), config=self.config, vocab=self.vocab,
             trainer_state=self.trainer.state_dict(), epoch=epochs_done, history=self.history,
@@ -286,6 +294,8 @@ class _Run:
 
         if result.cancelled:
             self._save(len(self.history))
+        if self.history:
+            self.record.write_rows("epochs", [dataclasses.asdict(h) for h in self.history])
         c, vocab = self.config, self.vocab
         result.embeddings = self.trainer.embeddings(vocab.words, counts=vocab.counts, name=c.model)
         result.history = self.history

@@ -105,7 +105,7 @@ def build_and_encode_lines(
     words, raw, starts = _scan(corpus, stopwords, max_words)
     if not len(raw):
         raise UsageError("the corpus has no words (after tokenising and stop-word removal)")
-    counts = np.bincount(raw, minlength=len(words)).astype(np.int64)
+    counts = _count(raw, len(words))
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] >= min_count]
     if max_vocab is not None:
@@ -117,10 +117,47 @@ def build_and_encode_lines(
     vocab = Vocab([words[i] for i in order], counts[order])
     remap = np.full(len(words), -1, dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
-    ids = remap[raw]
-    known = ids >= 0
-    before = np.concatenate([[0], np.cumsum(known)])  # kept tokens before each raw offset
-    return vocab, np.ascontiguousarray(ids[known]), before[starts].astype(np.int64)
+    before = _kept_before(raw, remap, starts)
+    return vocab, _remap_in_place(raw, remap), before
+
+
+def _count(raw: np.ndarray, size: int, block: int = 1 << 20) -> np.ndarray:
+    """``np.bincount(raw)`` a block at a time: bincount copies int32 ids to int64 first, which
+    on a whole big corpus would double its memory for a moment."""
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(raw), block):
+        counts += np.bincount(raw[start : start + block], minlength=size)
+    return counts
+
+
+def _remap_in_place(raw: np.ndarray, remap: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """``remap[raw]`` without the words that map to -1, written over ``raw`` block by block,
+    so a corpus of N words needs N ids of memory, not three times that."""
+    if not raw.flags.writeable:
+        raw = raw.copy()
+    kept = 0
+    for start in range(0, len(raw), block):
+        ids = remap[raw[start : start + block]]
+        ids = ids[ids >= 0]
+        raw[kept : kept + len(ids)] = ids
+        kept += len(ids)
+    return raw[:kept]
+
+
+def _kept_before(raw: np.ndarray, remap: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Kept tokens before each raw offset in ``starts`` (line starts), counted a block at a
+    time like :func:`_remap_in_place`, so no whole-corpus boolean or cumsum is made."""
+    out = np.zeros(len(starts), dtype=np.int64)
+    kept = 0
+    for start in range(0, len(raw), 1 << 20):
+        known = remap[raw[start : start + (1 << 20)]] >= 0
+        inside = (starts >= start) & (starts < start + len(known))
+        if inside.any():
+            run = np.concatenate([[0], np.cumsum(known)])
+            out[inside] = kept + run[starts[inside] - start]
+        kept += int(known.sum())
+    out[starts >= len(raw)] = kept
+    return out
 
 
 def build_vocab(
