@@ -8,7 +8,6 @@ console, so ``advtui words query run/ "analogy man woman king"`` answers what th
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from rich import box
@@ -19,7 +18,7 @@ from engine.words.events import MODELS, EvalConfig, WordsConfig, defaults_for
 from tui import format as fmt
 from tui import render
 from tui.console import console, print_table, run_in_console
-from tui.options import add_command, config_from_args
+from tui.options import OneLineParser, add_command, config_from_args, resume_base
 from tui.render import epoch_table
 from tui.vision_cli import INTERRUPTED
 
@@ -46,14 +45,6 @@ QUERY_HELP = """queries (one per argument; quote the ones with spaces):
 """
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """Bad options give one line (and exit 2), like every other bad input of ``advtui``."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"advtui: error: {message} (see: {self.prog} --help)", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def _need_action(_args: argparse.Namespace) -> int:
     from engine.errors import UsageError
 
@@ -68,9 +59,8 @@ def add_words_parser(sub: Any) -> None:
         "train word embeddings (classic SkipGram, CBOW, SGNS) and query them",
         "Word embeddings: train, query, eval, export.", epilog=WORDS_EXAMPLE,
     )  # fmt: skip
-    words.error = _OneLineParser.error.__get__(words)  # type: ignore[method-assign]
     actions = words.add_subparsers(
-        dest="words_command", metavar="ACTION", parser_class=_OneLineParser
+        dest="words_command", metavar="ACTION", parser_class=OneLineParser
     )
 
     add_command(
@@ -115,9 +105,11 @@ def add_words_parser(sub: Any) -> None:
 
 
 def train_config(args: argparse.Namespace) -> WordsConfig:
-    """The model's presets first (when the model is known), then what the user typed."""
+    """The model's presets first (when the model is known), or the settings of the run that
+    ``--resume`` continues; then what the user typed."""
     model = str(getattr(args, "model", "sgns")).strip().lower()
     base = defaults_for(model) if model in MODELS else WordsConfig()
+    base = resume_base(WordsConfig, args, "words", fallback=base)
     return config_from_args(WordsConfig, args, base=base)
 
 
@@ -129,7 +121,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.history:
         print_table(epoch_table(result.history))
     state = "cancelled" if result.cancelled else "done"
-    console.print(f"{state} in {fmt.seconds(result.seconds)}; run folder: {result.run_dir}")
+    console.print(
+        f"{state} in {fmt.seconds(result.seconds)}; run folder: {result.run_dir}", soft_wrap=True
+    )
+    if result.cancelled and result.run_dir:
+        console.print(
+            f"continue it with: advtui words train --resume {result.run_dir}", soft_wrap=True
+        )
     if result.run_dir:
         print(result.run_dir)
     return INTERRUPTED if result.cancelled else 0

@@ -9,8 +9,10 @@ names, targeted modes) import it lazily; only a running job or a submitted form 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from engine.errors import UsageError
 from engine.fields import (
@@ -18,14 +20,15 @@ from engine.fields import (
     at_least,
     at_most,
     between,
-    existing_file,
     existing_path,
     mention,
     option,
     positive,
     rule,
+    shown,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.files import kind, path_reason
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 from engine.vision.targeting import parse_target
 
 DATASETS = ("sample", "cifar10", "imagefolder")
@@ -70,8 +73,38 @@ def _attacks_reason(names: tuple[str, ...]) -> str | None:
     return None
 
 
+ARCHITECTURES = ("smallcnn", "resnet18")  # engine.vision.models builds them
+
+
 def _model_reason(name: str) -> str | None:
-    return None if name.strip() else "must name an architecture or a model file"
+    if name in ARCHITECTURES:
+        return None
+    if kind(name) == "file":
+        from engine.files import archive_reason
+
+        reason = archive_reason(name)
+        return f"{shown(name)} {reason}" if reason else None
+    return f"must be {', '.join(ARCHITECTURES)} or an existing model file, got {shown(name)}"
+
+
+def _weights_reason(path: str) -> str | None:
+    if kind(path) != "file":
+        return f"must be an existing file, got {shown(path)}"
+    from engine.files import checkpoint_reason
+
+    reason = checkpoint_reason(path)
+    return f"{shown(path)} {reason}" if reason else None
+
+
+def _save_reason(path: str) -> str | None:
+    target = Path(path).expanduser()
+    if path_reason(path):
+        return path_reason(path)
+    if kind(target) == "dir":
+        return f"must be a file name, not the folder {shown(path)}"
+    if kind(target.parent) != "dir":
+        return f"must be in an existing folder, got {shown(path)}"
+    return None
 
 
 # --------------------------------------------------------------------------- configs
@@ -109,13 +142,13 @@ class SweepConfig:
         "smallcnn",
         "smallcnn, resnet18, or a TorchScript / torch.export file",
         placeholder="smallcnn, resnet18, file",
-        check=rule(_model_reason, " "),
+        check=rule(_model_reason, "no-such-model"),
     )
     weights: str | None = option(
         None,
         "a state_dict file for model (loaded with weights_only=True)",
         placeholder="state_dict file (optional)",
-        check=existing_file(),
+        check=rule(_weights_reason, "/nonexistent/advtui"),
     )
     eps: str = option(
         DEFAULT_EPS,
@@ -168,6 +201,10 @@ class SweepConfig:
         form=False,
     )
     out: str | None = out_option()
+    resume: str | None = resume_option("only its missing points are run")
+
+    # settings a resumed sweep may change: they change how fast, not what it finds
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("batch", "device", "out", "resume", "train_missing")
 
     def check(self) -> None:
         """Rules across fields (after each field passed its own)."""
@@ -194,7 +231,9 @@ class TrainConfig:
     )  # fmt: skip
     epochs: int = option(14, "passes over the training split", check=between(1, 10_000))
     batch: int = option(256, "images per step", check=between(1, 100_000))
-    lr: float = option(0.2, "peak learning rate (warm-up, then linear decay)", check=positive())
+    lr: float = option(
+        0.2, "peak learning rate (warm-up, then linear decay)", check=(positive(), at_most(100))
+    )
     weight_decay: float = option(5e-4, "L2 weight decay", label="decay", check=between(0, 1))
     label_smoothing: float = option(
         0.0, "label smoothing of the cross-entropy", label="smoothing", check=between(0, 0.99)
@@ -202,9 +241,16 @@ class TrainConfig:
     seed: int = seed_option()
     device: str = device_option()
     save: str | None = option(
-        None, "also copy the trained state_dict (and its card) to this file", form=False
+        None,
+        "also copy the trained state_dict (and its card) to this file",
+        form=False,
+        check=rule(_save_reason, "/nonexistent/advtui/model.pt"),
     )
     out: str | None = out_option()
+    resume: str | None = resume_option("training continues after its last finished epoch")
+
+    # settings a resumed training may change without changing the model it trains
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("device", "out", "resume", "save")
 
     def cache_key(self) -> str:
         return f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
@@ -260,6 +306,17 @@ class SweepPoint:
 
     def row(self) -> dict[str, float | str | int]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SweepPoint:
+        """A point read back from a run folder (JSON keeps an infinite PSNR as null)."""
+        values = {}
+        for name in cls.__dataclass_fields__:
+            value = row[name]
+            if value is None:
+                value = math.inf if name == "psnr" else math.nan
+            values[name] = value
+        return cls(**values)
 
 
 @dataclass(frozen=True)

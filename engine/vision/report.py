@@ -1,42 +1,147 @@
-"""Write a sweep's run record: config, points (CSV + JSON), summary, curve and sample PNGs.
+"""A sweep's run record: config, points (CSV, JSON lines, JSON), summary, curve and samples.
 
-The CLI and the app both call :func:`write_sweep_record`, so a sweep leaves the same files
-wherever it ran. Plots use matplotlib's Agg backend (no display needed over SSH).
+The CLI and the app both write through here, so a sweep leaves the same files wherever it
+ran. While it runs, each finished point is kept at once (:func:`keep_point`): its preview
+images in ``samples/``, its row appended to ``points.jsonl`` and ``points.csv`` (fsynced),
+``points.json`` and ``summary.json`` replaced atomically. At the end
+(:func:`write_sweep_record`) the tables are rewritten in plan order and the curve and sample
+PNGs drawn, each to a temporary file moved into place. :func:`reopen_sweep` and
+:func:`restore_points` read a run folder back to resume it. Plots use matplotlib's Agg backend
+(no display needed over SSH).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from engine.runs import RunRecord
-from engine.vision.events import SweepResult
+from engine.errors import UsageError
+from engine.runs import RunRecord, atomic_path, differences, saved_config
+from engine.vision.events import Samples, SweepConfig, SweepPoint, SweepResult
+
+Done = dict[tuple[str, float], tuple[SweepPoint, Samples]]
+SAMPLE_KEYS = ("original", "adversarial", "labels", "preds")
+
+
+def new_sweep_record(config: SweepConfig) -> RunRecord:
+    """A fresh run folder named after the dataset, model and attacks."""
+    name = f"{config.dataset}-{config.model}-{'+'.join(config.attacks)}"
+    return RunRecord("sweep", name, config.out)
+
+
+def keep_point(record: RunRecord | None, result: SweepResult, point, samples) -> None:
+    """Put a finished point on disk before the next starts: previews first, then the row
+    (a row on disk means its previews are too), then the JSON table and the summary."""
+    if record is None:
+        return
+    save_samples(record, samples)
+    record.append_row("points", point.row())
+    record.write_json("points.json", [p.row() for p in result.points])
+    record.update(points_done=len(result.points))
 
 
 def write_sweep_record(result: SweepResult, record: RunRecord | None = None) -> Path:
-    """Write every file of the sweep's run folder and return its path."""
+    """Write every file of the sweep's run folder and return its path (a new folder, with its
+    final status, when ``record`` is None: the app's export of a sweep that failed)."""
     cfg = result.config
+    fresh = record is None
     if record is None:
-        record = RunRecord("sweep", f"{cfg.dataset}-{cfg.model}-{'+'.join(cfg.attacks)}", cfg.out)
-    record.write_config(cfg)
+        record = new_sweep_record(cfg)
+        record.start(cfg)
     record.write_rows("points", [p.row() for p in result.points])
-    record.write_json(
-        "summary.json",
-        {
-            "clean_accuracy": result.clean_accuracy,
-            "cancelled": result.cancelled,
-            "seconds": result.seconds,
-            "ssim_bar": cfg.ssim_bar,
-            "plausibility_threshold": result.thresholds(),
-        },
-    )
+    record.update(
+        clean_accuracy=result.clean_accuracy, cancelled=result.cancelled,
+        seconds=result.seconds, ssim_bar=cfg.ssim_bar,
+        plausibility_threshold=result.thresholds(), points_done=len(result.points),
+    )  # fmt: skip
     if result.points:
-        plot_curves(result, record.file("curve.png"))
+        with atomic_path(record.file("curve.png")) as tmp:
+            plot_curves(result, tmp)
         for attack in dict.fromkeys(s.attack for s in result.samples):
-            plot_samples(result, attack, record.file(f"samples-{attack}.png"))
+            if any(len(s.labels) for s in result.samples if s.attack == attack):
+                with atomic_path(record.file(f"samples-{attack}.png")) as tmp:
+                    plot_samples(result, attack, tmp)
+    if fresh:
+        record.end("cancelled" if result.cancelled else "finished", seconds=result.seconds)
     return record.path
+
+
+# --------------------------------------------------------------------------- resume
+
+
+@dataclass
+class Prior:
+    """A run folder to resume: its record and the point rows it kept."""
+
+    record: RunRecord
+    rows: list[dict]
+
+
+def reopen_sweep(config: SweepConfig) -> Prior | None:
+    """The run folder ``config.resume`` names, if its settings are this config's (only
+    ``SweepConfig.RESUME_FREE`` may differ); None when not resuming."""
+    if not config.resume:
+        return None
+    saved = saved_config(SweepConfig, config.resume, "sweep")
+    changed = differences(saved, config, SweepConfig.RESUME_FREE)
+    record = RunRecord.reopen(config.resume, "sweep")
+    if changed:
+        raise UsageError(
+            f"cannot resume {record.path.name}: it ran with other settings ({'; '.join(changed)})"
+        )
+    return Prior(record, record.read_rows("points"))
+
+
+def restore_points(prior: Prior, classes: tuple[str, ...]) -> Done:
+    """The points the folder holds whole (row and previews), by (attack, budget); the tables
+    are rewritten with exactly those, so a torn line from a crash is gone."""
+    done: Done = {}
+    for row in prior.rows:
+        try:
+            point = SweepPoint.from_row(row)
+        except (KeyError, TypeError, ValueError):
+            continue
+        samples = load_samples(prior.record, point.attack, point.budget, classes)
+        if samples is not None:
+            done.setdefault((point.attack, point.budget), (point, samples))
+    prior.record.write_rows("points", [p.row() for p, _ in done.values()])
+    return done
+
+
+def _samples_path(record: RunRecord, attack: str, budget: float) -> Path:
+    return record.file("samples") / f"{attack}-{budget!r}.pt"
+
+
+def save_samples(record: RunRecord, samples: Samples) -> None:
+    """One point's preview images as plain tensors (``weights_only`` loadable), atomically."""
+    from engine.runs import RecordError
+
+    path = _samples_path(record, samples.attack, samples.budget)
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise RecordError(f"cannot make {path.parent}: {exc.strerror}") from None
+    payload = {key: getattr(samples, key).contiguous() for key in SAMPLE_KEYS}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_samples(
+    record: RunRecord, attack: str, budget: float, classes: tuple[str, ...]
+) -> Samples | None:
+    """A point's previews read back, or None when missing or unreadable (the point is redone)."""
+    path = _samples_path(record, attack, budget)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        tensors = [payload[key] for key in SAMPLE_KEYS]
+    except Exception:  # noqa: BLE001 - missing, torn or foreign: compute the point again
+        return None
+    if not all(isinstance(t, torch.Tensor) for t in tensors):
+        return None
+    return Samples(attack, budget, *tensors, classes)
 
 
 def plot_curves(result: SweepResult, path: Path) -> None:
@@ -76,7 +181,7 @@ def plot_curves(result: SweepResult, path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -108,7 +213,7 @@ def plot_samples(result: SweepResult, attack: str, path: Path) -> None:
             show(axes[i][j], s.adversarial[j], f"{_fmt(s.budget)}: {classes[s.preds[j]]}", ok)
     fig.suptitle(f"{attack}: adversarial samples by budget", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 

@@ -27,6 +27,8 @@ from engine.jobs import (
     ignore,
     pick_device,
 )
+from engine.memory import BatchSize, is_oom
+from engine.runs import writable_root
 from engine.vision.attacks import AttackSpec, get_attack
 from engine.vision.budgets import parse_budgets
 from engine.vision.data import ImageSet, download_progress, load_dataset
@@ -40,7 +42,14 @@ from engine.vision.events import (
     parse_target,
 )
 from engine.vision.metrics import perturbation_stats
-from engine.vision.report import write_sweep_record
+from engine.vision.report import (
+    Done,
+    keep_point,
+    new_sweep_record,
+    reopen_sweep,
+    restore_points,
+    write_sweep_record,
+)
 from engine.vision.zoo import resolve_model
 
 Plan = dict[str, tuple[str, tuple[float, ...]]]
@@ -66,15 +75,20 @@ class Bench:
     clean_ok: torch.Tensor
     device: torch.device
     config: SweepConfig
+    size: BatchSize
+
+    def batch(self, start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images and labels of the batch at ``start``, on the device, in the model's
+        layout (the batch size may have been halved after an out-of-memory error)."""
+        x = self.data.floats(slice(start, start + self.size.size), self.device)
+        if self.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, self.labels[start : start + len(x)]
 
     def batches(self):
-        """``(start, images, labels)`` per batch, on the device, in the model's layout."""
-        size = self.config.batch
-        for i in range(0, len(self.data), size):
-            x = self.data.floats(slice(i, i + size), self.device)
-            if self.device.type == "cpu":
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield i, x, self.labels[i : i + size]
+        """``(start, images, labels)`` per batch."""
+        for i in range(0, len(self.data), self.size.size):
+            yield (i, *self.batch(i))
 
 
 def run_sweep(
@@ -89,28 +103,54 @@ def run_sweep(
     """Sweep every attack over its budgets on ``config.n`` class-balanced images.
 
     ``model`` and ``data`` may be passed in (tests, notebooks); otherwise they are loaded from
-    the config. Returns the points finished, also when cancelled.
+    the config. The run folder is made once they are loaded, before the first batch; every
+    finished point is on disk before the next starts. ``config.resume`` continues a run
+    folder: only its missing points are computed. Returns the points finished, also when
+    cancelled.
     """
     frame = Frame("sweep", config, emit, cancel, pause)
-    gate = frame.gate
     result = SweepResult(config=config)
     with frame.stoppable(result, "sweep cancelled; finished points kept"):
         steps = plan(config)
-        bench = _prepare(config, emit, gate.cancel, model, data)
+        prior = reopen_sweep(config)  # a resume that cannot be is refused before any work
+        if prior is None:
+            writable_root("sweep", config.out)
+        bench = _prepare(config, emit, frame.cancel, model, data)
         result.clean_accuracy = bench.clean_ok.float().mean().item()
         _announce(bench, steps, result.clean_accuracy, emit)
-        total = len(bench.data) * sum(len(b) for _, b in steps.values())
-        gate.meter = RateMeter("sweep", total, emit, unit="img")
-        for name, (axis, budgets) in steps.items():
-            spec = get_attack(name)
-            params = spec.resolve({"steps": config.steps, "target": parse_target(config.target)})
-            for budget in budgets:
+        total = sum(len(b) for _, b in steps.values())
+        record = prior.record if prior else new_sweep_record(config)
+        frame.open(record, points_total=total, points_done=len(prior.rows) if prior else 0)
+        done = restore_points(prior, bench.data.classes) if prior else {}
+        if done:
+            emit(Log(f"resuming {record.path.name}: {len(done)} of {total} points already done"))
+        frame.gate.meter = RateMeter("sweep", len(bench.data) * total, emit, unit="img")
+        _run_points(bench, steps, result, done, frame)
+    if frame.record is None:  # cancelled while loading: nothing finished, no folder
+        return frame.finish(result)
+    return frame.finish(result, lambda r: write_sweep_record(r, frame.record))
+
+
+def _run_points(bench: Bench, steps: Plan, result: SweepResult, done: Done, frame: Frame) -> None:
+    """Each (attack, budget) in order: restored from the run folder, or attacked and kept."""
+    gate, emit = frame.gate, frame.emit
+    for name, (axis, budgets) in steps.items():
+        spec = get_attack(name)
+        c = bench.config
+        params = spec.resolve({"steps": c.steps, "target": parse_target(c.target)})
+        for budget in budgets:
+            if (name, budget) in done:
+                point, samples = done[name, budget]
+                if gate.meter is not None:
+                    gate.meter.skip(len(bench.data))
+            else:
                 point, samples = _sweep_point(bench, spec, params, budget, axis, gate)
-                result.points.append(point)
-                result.samples.append(samples)
-                emit(point)
-                emit(samples)
-    return frame.finish(result, write_sweep_record)
+            result.points.append(point)
+            result.samples.append(samples)
+            if (name, budget) not in done:
+                keep_point(frame.record, result, point, samples)
+            emit(point)
+            emit(samples)
 
 
 def _prepare(
@@ -122,17 +162,18 @@ def _prepare(
 ) -> Bench:
     """Load the images and the model, and classify the clean images once."""
     device = pick_device(config.device)
+    if model is None:  # first: a file that is no model is refused before the data loads
+        model = resolve_model(config, emit, cancel)
     if data is None:
         emit(Log(f"loading {config.dataset} test images"))
         data = load_dataset(config.dataset, "test", config.data_dir, download_progress(emit))
     data = data.balanced(config.n)
-    if model is None:
-        model = resolve_model(config, emit, cancel)
     model = model.to(device).eval()
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)
     labels = data.labels.to(device)
-    bench = Bench(model, data, labels, labels, device, config)
+    size = BatchSize(config.batch, emit, "images", device)
+    bench = Bench(model, data, labels, labels, device, config, size)
     with torch.no_grad():
         pred = torch.cat([model(x).argmax(1) for _, x, _ in bench.batches()])
     bench.clean_ok = pred == labels
@@ -163,19 +204,36 @@ def _sweep_point(
     t0 = time.perf_counter()
     torch.manual_seed(bench.config.seed)
     sums = dict.fromkeys(("correct", "attacked", "fooled", "iters", "finite_psnr", *STAT_KEYS), 0.0)
-    keep = None
     k = min(bench.config.samples, len(bench.data))
-    for i, x, y in bench.batches():
+    kept: list[tuple[torch.Tensor, ...]] = []
+    i = 0
+    while i < len(bench.data):
         gate()
-        res = spec.run(bench.model, x, y, budget, **params)
+        x, y, res = _attack_batch(bench, spec, params, budget, i)
         attacked = bench.clean_ok[i : i + len(y)] & (budget > 0)
         _accumulate(sums, x, res, y, attacked)
-        if keep is None:
-            keep = (x[:k].cpu(), res.adv[:k].detach().cpu(), y[:k].cpu(), res.pred[:k].cpu())
+        left = max(k - sum(len(t[0]) for t in kept), 0)
+        if left or not kept:  # the first k images (none when k is 0) for the previews
+            kept.append(tuple(t[:left].detach().cpu() for t in (x, res.adv, y, res.pred)))
         if gate.meter is not None:
             gate.meter.add(len(y))
+        i += len(y)
     point = _point(spec.name, axis, budget, len(bench.data), sums, time.perf_counter() - t0)
+    keep = [torch.cat(parts) for parts in zip(*kept, strict=True)]
     return point, Samples(spec.name, budget, *keep, bench.data.classes)
+
+
+def _attack_batch(bench: Bench, spec: AttackSpec, params: dict, budget: float, start: int):
+    """The batch at ``start`` attacked; out of memory, the batch is halved and tried again."""
+    while True:
+        x, y = bench.batch(start)
+        try:
+            return x, y, spec.run(bench.model, x, y, budget, **params)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+            if not is_oom(exc):
+                raise
+            del x, y
+            bench.size.halve(exc)
 
 
 @torch.no_grad()

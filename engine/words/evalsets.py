@@ -12,9 +12,9 @@ questions, a 4-million-word English corpus 54%. Whether used or not, the coverag
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from assets import asset_path
+from engine.fields import shown
+from engine.files import kind
 
 AUTO = "auto"
 OFF = ("", "none", "off")
@@ -48,6 +48,6 @@ def check_value(value: str) -> str | None:
     """A field's check: auto, off, or an existing file."""
     if value.strip().lower() in (AUTO, *OFF):
         return None
-    if not Path(value).expanduser().is_file():
-        return f"must be auto, none or an existing file, got {value!r}"
+    if kind(value) != "file":
+        return f"must be auto, none or an existing file, got {shown(value)}"
     return None

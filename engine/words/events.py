@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.errors import UsageError
 from engine.fields import (
-    at_least,
     between,
-    existing_path,
     option,
     rule,
+    shown,
     with_preset,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.files import kind
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 from engine.words.evalsets import AUTO, check_value
 
 MODELS = ("sgns", "classic", "cbow")
@@ -72,6 +71,20 @@ class WordsConfig:
         check=between(1, 100),
     )
     negative: int = option(5, "negative samples per pair", used_by=("sgns",), check=between(1, 100))
+    within_lines: bool = option(
+        False,
+        "context windows stop at line ends, as gensim's do (off: the corpus is one stream)",
+        label="in lines",
+        used_by=("sgns",),
+    )
+    kernel: str = option(
+        "auto",
+        "the sgns update: numba (compiled loops, CPU), torch (any device), or auto (numba on a "
+        "CPU where it imports); a resumed run must keep its kernel to be bit-exact",
+        choices=("auto", "numba", "torch"),
+        used_by=("sgns",),
+        form=False,
+    )
     hidden: int = option(
         512, "hidden layer width", presets=_both(256), used_by=SOFTMAX, check=between(1, 100_000)
     )
@@ -140,11 +153,8 @@ class WordsConfig:
     device: str = device_option()
     threads: int | None = option(None, "torch CPU threads", form=False, check=between(1, 1024))
     out: str | None = out_option()
-    resume: str | None = option(
-        None,
-        "continue the checkpoint of an earlier run (a run folder or its checkpoint.pt)",
-        form=False,
-        check=existing_path(),
+    resume: str | None = resume_option(
+        "training goes on from its checkpoint (or a checkpoint.pt), in a new run folder"
     )
 
     def learning_rate(self) -> float:
@@ -173,16 +183,16 @@ def defaults_for(model: str) -> WordsConfig:
 
 def _all_files(paths: tuple[str, ...]) -> str | None:
     for p in paths:
-        if not Path(p).expanduser().is_file():
-            return f"must be existing files, got {p!r}"
+        if kind(p) != "file":
+            return f"must be existing files, got {shown(p)}"
     return None
 
 
 def _model_path(path: str) -> str | None:
     if not path.strip():
         return "must name a run folder, checkpoint.pt or word2vec file"
-    if not Path(path).expanduser().exists():
-        return f"must be an existing run folder or file, got {path!r}"
+    if kind(path) is None:
+        return f"must be an existing run folder or file, got {shown(path)}"
     return None
 
 
@@ -207,7 +217,9 @@ class EvalConfig:
         check=rule(_all_files, ("/x",)),
     )
     restrict: int = option(
-        30000, "analogies: search only the N most frequent words", check=at_least(1)
+        30000,
+        "analogies: search only the N most frequent words",
+        check=between(1, 1_000_000_000),
     )
     out: str | None = out_option()
 

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import UsageError
+from engine.memory import BatchSize, is_oom
 
 MODELS = ("classic", "cbow")
 OPTIMIZERS = ("adam", "sgd")
@@ -265,6 +266,7 @@ class SoftmaxTrainer:
         self.device = torch.device(device)
         self.generator = generator
         self.epoch = 0
+        self.oom: BatchSize | None = None  # splits a step on out-of-memory (the job's)
 
         centres, contexts = windows(ids, context_size)
         self.centres = torch.as_tensor(centres, dtype=torch.long).to(self.device)
@@ -293,13 +295,34 @@ class SoftmaxTrainer:
     # ------------------------------------------------------------------ training
 
     def step(self, rows: torch.Tensor) -> float:
-        """One optimizer step on the examples ``rows``; returns the batch's mean loss."""
+        """One optimizer step on the examples ``rows``; returns the batch's mean loss. Out of
+        memory (``oom`` set by the job), the step is redone in parts whose gradients add up
+        to the whole batch's."""
+        while True:
+            try:
+                return self._step(rows, self.oom.size if self.oom else len(rows))
+            except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+                if self.oom is None or not is_oom(exc):
+                    raise
+                self.optimizer.zero_grad(set_to_none=True)
+                self.oom.halve(exc)
+
+    def _step(self, rows: torch.Tensor, size: int) -> float:
         self.model.train()
-        loss = self.model.loss(self.centres[rows], self.contexts[rows])
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if size >= len(rows):  # the usual case: one part
+            loss = self.model.loss(self.centres[rows], self.contexts[rows])
+            loss.backward()
+            self.optimizer.step()
+            return float(loss.detach())
+        total = 0.0
+        for i in range(0, len(rows), size):
+            part = rows[i : i + size]
+            loss = self.model.loss(self.centres[part], self.contexts[part])
+            (loss * (len(part) / len(rows))).backward()
+            total += float(loss.detach()) * len(part)
         self.optimizer.step()
-        return float(loss.detach())
+        return total / len(rows)
 
     def train_epoch(self, on_batch: Callable[[int, float], None]) -> dict[str, float]:
         """One shuffled pass; ``on_batch(words, loss)`` after every step (may raise Cancelled)."""

@@ -161,6 +161,8 @@ async def test_pause_resume_and_quit_while_paused(app):
         token = p.token
         await go_to(pilot, "model")
         await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")  # asked once: a run is training
         await wait_until(pilot, lambda: not app.is_running, 60)
         assert token.cancelled
 
