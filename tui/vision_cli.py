@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine.vision.events import SweepConfig, SweepPoint, TrainConfig
 from tui.console import console, print_table, run_in_console
-from tui.options import add_command, config_from_args
+from tui.options import add_command, config_from_args, resume_base
 from tui.render import sweep_table
 
 SWEEP_EXAMPLE = """examples:
@@ -50,7 +50,8 @@ def add_vision_parsers(sub: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    config = config_from_args(SweepConfig, args)
+    base = resume_base(SweepConfig, args, "sweep")
+    config = config_from_args(SweepConfig, args, base=base)
     from engine.vision.sweep import run_sweep
 
     several = len(config.model) > 1
@@ -63,19 +64,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
 
     result = run_in_console(run_sweep, config, "sweep", {SweepPoint: point_line})
+    if result.run_dir is None:
+        console.print("cancelled before the first point; no run folder")
+        return INTERRUPTED
     print_table(sweep_table(result))
-    console.print(f"run folder: {result.run_dir}")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
+    if result.cancelled:
+        console.print(f"finish it with: advtui sweep --resume {result.run_dir}", soft_wrap=True)
     print(result.run_dir)
     return INTERRUPTED if result.cancelled else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    config = config_from_args(TrainConfig, args)
+    base = resume_base(TrainConfig, args, "train")
+    config = config_from_args(TrainConfig, args, base=base)
     from engine.vision.train import train_classifier
 
     result = run_in_console(train_classifier, config, f"train {config.arch}")
     if result.cancelled:
         console.print(f"cancelled after {result.epochs_done} epoch(s); nothing cached")
+        if result.run_dir:
+            console.print(
+                f"continue it with: advtui train-model --resume {result.run_dir}", soft_wrap=True
+            )
+            print(result.run_dir)
         return INTERRUPTED
     console.print(
         f"test accuracy {result.test_accuracy:.2%} after {result.epochs_done} epochs "
@@ -94,6 +106,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
     if config.save:
         console.print(f"saved {config.save}")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
+    print(result.run_dir)
     return 0
 
 

@@ -159,6 +159,18 @@ class RobustWatch:
         model.load_state_dict(self.best_state)
         return True
 
+    def state(self) -> dict:
+        """The best and collapsed epochs and the best weights, for a training checkpoint."""
+        as_row = lambda c: None if c is None else [c.epoch, c.clean, c.robust, c.collapsed]  # noqa: E731
+        return {"best": as_row(self.best), "collapse": as_row(self.collapse),
+                "best_state": self.best_state}  # fmt: skip
+
+    def load(self, state: dict) -> None:
+        """Put back what :meth:`state` kept (a resumed training goes on watching)."""
+        check = lambda row: None if row is None else RobustCheck(int(row[0]), *row[1:])  # noqa: E731
+        self.best, self.collapse = check(state["best"]), check(state["collapse"])
+        self.best_state = state["best_state"]
+
     def summary(self) -> dict[str, object]:
         """What the model card records about robustness during training."""
         best, fall = self.best, self.collapse

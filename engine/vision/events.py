@@ -9,9 +9,10 @@ names, targeted modes) import it lazily; only a running job or a submitted form 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, ClassVar
 
 from engine.errors import UsageError
 from engine.fields import (
@@ -19,14 +20,15 @@ from engine.fields import (
     at_least,
     at_most,
     between,
-    existing_file,
     existing_path,
     mention,
     option,
     positive,
     rule,
+    shown,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.files import kind, path_reason
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 from engine.vision.targeting import parse_target
 
 DATASETS = ("sample", "cifar10", "imagefolder")
@@ -73,6 +75,43 @@ def _attacks_reason(names: tuple[str, ...]) -> str | None:
     return None
 
 
+ARCHITECTURES = ("smallcnn", "resnet18")  # engine.vision.models builds them
+SHIPPED_MODELS = ("smallcnn-robust",)  # engine.vision.zoo: trained weights in assets/
+
+
+def _model_reason(name: str) -> str | None:
+    """One model: an architecture, a shipped model, or a model file (zip archives all)."""
+    if name in ARCHITECTURES or name in SHIPPED_MODELS:
+        return None
+    if kind(name) == "file":
+        from engine.files import archive_reason
+
+        reason = archive_reason(name)
+        return f"{shown(name)} {reason}" if reason else None
+    known = ", ".join((*ARCHITECTURES, *SHIPPED_MODELS))
+    return f"must be {known} or existing model files, got {shown(name)}"
+
+
+def _weights_reason(path: str) -> str | None:
+    if kind(path) != "file":
+        return f"must be an existing file, got {shown(path)}"
+    from engine.files import checkpoint_reason
+
+    reason = checkpoint_reason(path)
+    return f"{shown(path)} {reason}" if reason else None
+
+
+def _save_reason(path: str) -> str | None:
+    target = Path(path).expanduser()
+    if path_reason(path):
+        return path_reason(path)
+    if kind(target) == "dir":
+        return f"must be a file name, not the folder {shown(path)}"
+    if kind(target.parent) != "dir":
+        return f"must be in an existing folder, got {shown(path)}"
+    return None
+
+
 def model_label(name: str) -> str:
     """How results name a model: its name, or a file's stem (``runs/a/model.pt`` -> ``model``)."""
     path = PurePath(name)
@@ -82,6 +121,9 @@ def model_label(name: str) -> str:
 def _models_reason(names: tuple[str, ...]) -> str | None:
     if not names:
         return "must name at least one model: an architecture, a shipped model or a file"
+    reason = next(filter(None, map(_model_reason, names)), None)
+    if reason:
+        return reason
     labels = [model_label(n) for n in names]
     twice = next((label for label in labels if labels.count(label) > 1), None)
     return None if twice is None else f"names {twice!r} twice"
@@ -96,7 +138,7 @@ def _radius_reason(text: str) -> str | None:
     except UsageError as exc:
         return str(exc)
     if len(values) != 1 or not 0 < values[0] <= 1:
-        return f"must be one size in (0, 1], e.g. 8/255, got {text!r}"
+        return f"must be one size in (0, 1], e.g. 8/255, got {shown(text)}"
     return None
 
 
@@ -145,7 +187,7 @@ class SweepConfig:
         "a state_dict file for the one architecture named in model (loaded with "
         "weights_only=True); with several models, name each file in model instead",
         placeholder="state_dict file (optional)",
-        check=existing_file(),
+        check=rule(_weights_reason, "/nonexistent/advtui"),
     )
     eps: str = option(
         DEFAULT_EPS,
@@ -204,6 +246,10 @@ class SweepConfig:
         form=False,
     )
     out: str | None = out_option()
+    resume: str | None = resume_option("only its missing points are run")
+
+    # settings a resumed sweep may change: they change how fast, not what it finds
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("batch", "device", "out", "resume", "train_missing")
 
     def check(self) -> None:
         """Rules across fields (after each field passed its own)."""
@@ -236,7 +282,9 @@ class TrainConfig:
     )  # fmt: skip
     epochs: int = option(14, "passes over the training split", check=between(1, 10_000))
     batch: int = option(256, "images per step", check=between(1, 100_000))
-    lr: float = option(0.2, "peak learning rate (warm-up, then linear decay)", check=positive())
+    lr: float = option(
+        0.2, "peak learning rate (warm-up, then linear decay)", check=(positive(), at_most(100))
+    )
     weight_decay: float = option(5e-4, "L2 weight decay", label="decay", check=between(0, 1))
     label_smoothing: float = option(
         0.0, "label smoothing of the cross-entropy", label="smoothing", check=between(0, 0.99)
@@ -264,9 +312,16 @@ class TrainConfig:
     seed: int = seed_option()
     device: str = device_option()
     save: str | None = option(
-        None, "also copy the trained state_dict (and its card) to this file", form=False
+        None,
+        "also copy the trained state_dict (and its card) to this file",
+        form=False,
+        check=rule(_save_reason, "/nonexistent/advtui/model.pt"),
     )
     out: str | None = out_option()
+    resume: str | None = resume_option("training continues after its last finished epoch")
+
+    # settings a resumed training may change without changing the model it trains
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("device", "out", "resume", "save")
 
     def cache_key(self) -> str:
         """Names the cached checkpoint: every setting that changes the weights' kind."""
@@ -357,6 +412,19 @@ class SweepPoint:
         """The point as a record row, the model first."""
         keys = ("model", *(k for k in self.__dataclass_fields__ if k != "model"))
         return {k: getattr(self, k) for k in keys}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SweepPoint:
+        """A point read back from a run folder (JSON keeps an infinite PSNR as null)."""
+        values = {}
+        for name in cls.__dataclass_fields__:
+            if name not in row:  # a column added since (the dataclass default), or torn
+                continue
+            value = row[name]
+            if value is None:
+                value = math.inf if name == "psnr" else math.nan
+            values[name] = value
+        return cls(**values)
 
 
 @dataclass(frozen=True)

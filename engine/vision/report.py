@@ -1,57 +1,161 @@
-"""Write a sweep's run record: config, points (CSV + JSON), summary, curve and sample PNGs.
+"""A sweep's run record: config, points (CSV, JSON lines, JSON), summary, curve and samples.
 
-The CLI and the app both call :func:`write_sweep_record`, so a sweep leaves the same files
-wherever it ran. Plots use matplotlib's Agg backend (no display needed over SSH).
+The CLI and the app both write through here, so a sweep leaves the same files wherever it
+ran. While it runs, each finished point is kept at once (:func:`keep_point`): its preview
+images in ``samples/``, its row appended to ``points.jsonl`` and ``points.csv`` (fsynced),
+``points.json`` and ``summary.json`` replaced atomically. At the end
+(:func:`write_sweep_record`) the tables are rewritten in plan order and the curve and sample
+PNGs drawn, each to a temporary file moved into place. :func:`reopen_sweep` and
+:func:`restore_points` read a run folder back to resume it. Plots use matplotlib's Agg backend
+(no display needed over SSH).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from engine.runs import RunRecord
-from engine.vision.events import SweepResult
+from engine.errors import UsageError
+from engine.runs import RunRecord, atomic_path, differences, saved_config
+from engine.vision.events import Samples, SweepConfig, SweepPoint, SweepResult, model_label
 from engine.vision.masking import flag_note
+
+Done = dict[tuple[str, str, float], tuple[SweepPoint, Samples]]  # by (model, attack, budget)
+SAMPLE_KEYS = ("original", "adversarial", "labels", "preds")
+
+
+def new_sweep_record(config: SweepConfig) -> RunRecord:
+    """A fresh run folder named after the dataset, model and attacks."""
+    models = "+".join(model_label(m) for m in config.model)
+    name = f"{config.dataset}-{models}-{'+'.join(config.attacks)}"
+    return RunRecord("sweep", name, config.out)
+
+
+def keep_point(record: RunRecord | None, result: SweepResult, point, samples) -> None:
+    """Put a finished point on disk before the next starts: previews first, then the row
+    (a row on disk means its previews are too), then the JSON table and the summary."""
+    if record is None:
+        return
+    save_samples(record, samples)
+    record.append_row("points", point.row())
+    record.write_json("points.json", [p.row() for p in result.points])
+    record.update(points_done=len(result.points))
 
 
 def write_sweep_record(result: SweepResult, record: RunRecord | None = None) -> Path:
-    """Write every file of the sweep's run folder and return its path."""
+    """Write every file of the sweep's run folder and return its path (a new folder, with its
+    final status, when ``record`` is None: the app's export of a sweep that failed)."""
     cfg = result.config
+    fresh = record is None
     if record is None:
-        name = f"{cfg.dataset}-{'+'.join(result.models)}-{'+'.join(cfg.attacks)}"
-        record = RunRecord("sweep", name, cfg.out)
-    record.write_config(cfg)
+        record = new_sweep_record(cfg)
+        record.start(cfg)
     flags = result.flags()
     rows = [{**p.row(), "flags": flag_note(flags.get(key(p), ()))} for p in result.points]
     record.write_rows("points", rows)
-    record.write_json(
-        "summary.json",
-        {
-            "clean_accuracy": result.clean_accuracy,
-            "clean_accuracy_by_model": result.clean,
-            "cancelled": result.cancelled,
-            "seconds": result.seconds,
-            "ssim_bar": cfg.ssim_bar,
-            "plausibility_threshold": result.thresholds(),
-            "masking_flags": [
-                {"model": m, "attack": a, "budget": b, "flags": list(f)}
-                for (m, a, b), f in flags.items()
-            ],
-        },
-    )
+    record.update(
+        clean_accuracy=result.clean_accuracy, clean_accuracy_by_model=result.clean,
+        cancelled=result.cancelled, seconds=result.seconds, ssim_bar=cfg.ssim_bar,
+        plausibility_threshold=result.thresholds(), points_done=len(result.points),
+        masking_flags=[
+            {"model": m, "attack": a, "budget": b, "flags": list(f)}
+            for (m, a, b), f in flags.items()
+        ],
+    )  # fmt: skip
     if result.points:
-        plot_curves(result, record.file("curve.png"))
-        for model, attack in dict.fromkeys((s.model, s.attack) for s in result.samples):
+        with atomic_path(record.file("curve.png")) as tmp:
+            plot_curves(result, tmp)
+        for pair in dict.fromkeys((s.model, s.attack) for s in result.samples):
+            model, attack = pair
+            if not any(len(s.labels) for s in result.samples if (s.model, s.attack) == pair):
+                continue
             stem = attack if len(result.models) == 1 else f"{model}-{attack}"
-            plot_samples(result, attack, record.file(f"samples-{stem}.png"), model)
+            with atomic_path(record.file(f"samples-{stem}.png")) as tmp:
+                plot_samples(result, attack, tmp, model)
+    if fresh:
+        record.end("cancelled" if result.cancelled else "finished", seconds=result.seconds)
     return record.path
 
 
 def key(p) -> tuple[str, str, float]:
     """A point's key in the masking flags."""
     return (p.model, p.attack, p.budget)
+
+
+# --------------------------------------------------------------------------- resume
+
+
+@dataclass
+class Prior:
+    """A run folder to resume: its record and the point rows it kept."""
+
+    record: RunRecord
+    rows: list[dict]
+
+
+def reopen_sweep(config: SweepConfig) -> Prior | None:
+    """The run folder ``config.resume`` names, if its settings are this config's (only
+    ``SweepConfig.RESUME_FREE`` may differ); None when not resuming."""
+    if not config.resume:
+        return None
+    saved = saved_config(SweepConfig, config.resume, "sweep")
+    changed = differences(saved, config, SweepConfig.RESUME_FREE)
+    record = RunRecord.reopen(config.resume, "sweep")
+    if changed:
+        raise UsageError(
+            f"cannot resume {record.path.name}: it ran with other settings ({'; '.join(changed)})"
+        )
+    return Prior(record, record.read_rows("points"))
+
+
+def restore_points(prior: Prior, classes: tuple[str, ...]) -> Done:
+    """The points the folder holds whole (row and previews), by (attack, budget); the tables
+    are rewritten with exactly those, so a torn line from a crash is gone."""
+    done: Done = {}
+    for row in prior.rows:
+        try:
+            point = SweepPoint.from_row(row)
+        except (KeyError, TypeError, ValueError):
+            continue
+        samples = load_samples(prior.record, point, classes)
+        if samples is not None:
+            done.setdefault((point.model, point.attack, point.budget), (point, samples))
+    prior.record.write_rows("points", [p.row() for p, _ in done.values()])
+    return done
+
+
+def _samples_path(record: RunRecord, model: str, attack: str, budget: float) -> Path:
+    return record.file("samples") / f"{model}-{attack}-{budget!r}.pt"
+
+
+def save_samples(record: RunRecord, samples: Samples) -> None:
+    """One point's preview images as plain tensors (``weights_only`` loadable), atomically."""
+    from engine.runs import RecordError
+
+    path = _samples_path(record, samples.model, samples.attack, samples.budget)
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise RecordError(f"cannot make {path.parent}: {exc.strerror}") from None
+    payload = {key: getattr(samples, key).contiguous() for key in SAMPLE_KEYS}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_samples(record: RunRecord, point: SweepPoint, classes: tuple[str, ...]) -> Samples | None:
+    """A point's previews read back, or None when missing or unreadable (the point is redone)."""
+    path = _samples_path(record, point.model, point.attack, point.budget)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        tensors = [payload[key] for key in SAMPLE_KEYS]
+    except Exception:  # noqa: BLE001 - missing, torn or foreign: compute the point again
+        return None
+    if not all(isinstance(t, torch.Tensor) for t in tensors):
+        return None
+    return Samples(point.attack, point.budget, *tensors, classes, point.model)
 
 
 def plot_curves(result: SweepResult, path: Path) -> None:
@@ -100,7 +204,7 @@ def plot_curves(result: SweepResult, path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -133,7 +237,7 @@ def plot_samples(result: SweepResult, attack: str, path: Path, model: str = "") 
     title = attack if not model else f"{model}, {attack}"
     fig.suptitle(f"{title}: adversarial samples by budget", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 

@@ -9,6 +9,7 @@ Nothing here imports torch at module import time: the engine is imported inside 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -216,6 +217,44 @@ class AttackLab(JobPane):
             for m, a in s.started.curves()
         }
         self.plots.set_thresholds(s.started.axes, thresholds)
+
+    # ------------------------------------------------------------------ a run from the Runs tab
+
+    async def on_show_run(self, msg: m.ShowRun) -> None:
+        """A sweep's run folder: its curves, thresholds and table as they were; its sample
+        pictures are named in the log (the folder keeps PNGs, not the images to browse)."""
+        if self.running:
+            self.notify("a sweep is running; open the run when it has finished", severity="warning")
+            return
+        from engine.run_index import points, read_config
+        from engine.vision.events import SweepConfig
+
+        path = Path(msg.path)
+        fields = SweepPoint.__dataclass_fields__
+        rows = [{k: v for k, v in r.items() if k in fields} for r in points(path)]
+        try:
+            pts = [SweepPoint(**{**r, "n": int(r["n"])}) for r in rows]
+        except (KeyError, TypeError, ValueError) as exc:
+            self.show_error("Open failed", f"{msg.name}: its points cannot be read ({exc!r})")
+            return
+        axes = {p.attack: p.axis for p in pts}
+        budgets = {a: tuple(sorted({p.budget for p in pts if p.attack == a})) for a in axes}
+        config = read_config(path, SweepConfig)
+        self.state = SweepState(config=config, axes=axes, points=pts, run_dir=msg.path)
+        self.table.reset()
+        self.preview.clear()
+        await self.plots.start(axes, budgets)
+        for point in pts:
+            self.table.add_point(point)
+            self.plots.add_point(point)
+        bar = config.ssim_bar
+        thresholds = {
+            a: plausibility_threshold([p for p in pts if p.attack == a], bar) for a in axes
+        }
+        self.plots.set_thresholds(axes, thresholds)
+        self.log_pane.add(f"opened {msg.name}: {len(pts)} points from {msg.path}")
+        for picture in sorted(path.glob("samples-*.png")):
+            self.log_pane.add(f"samples: {picture}")
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
         if msg.job == "export":
