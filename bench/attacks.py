@@ -11,7 +11,14 @@ N = 1000), prints:
     pass is measured twice: backward to the input (what an attack needs) and backward to the
     parameters (a training step's backward);
 (c) PGD-10 at eps 8/255 ours against ``torchattacks.PGD`` on the same model, images and seed,
-    batch 250: img/s and robust accuracy side by side, and the ratio.
+    batch 250: img/s and robust accuracy side by side, and the ratio;
+(d) APGD-CE (100 steps, as the paper) ours against ``torchattacks.APGD`` set to the same steps,
+    on each model of ``--eval-models`` (default: the shipped smallcnn and smallcnn-robust);
+(e) the AutoAttack ensemble (APGD-CE, APGD-T, FAB-T, Square) ours against
+    ``torchattacks.AutoAttack`` with the same steps (``--aa-steps``: 10, as torchattacks ships
+    it, or 100, as the paper) and queries, on the same models: img/s and robust accuracy;
+(f) APGD-T, FAB-T (multi-targeted) and Square, ours against torchattacks' APGDT, FAB and
+    Square at torchattacks' settings (10 steps, ``--aa-queries``), robust accuracy only.
 
 Timings take a warm-up round, then ``--repeats`` rounds in which ours and the reference take
 turns batch by batch, so a change of load on a shared machine hits both; each figure is the
@@ -84,6 +91,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip", default="", help="parts to skip, e.g. a or a,b")
+    p.add_argument(
+        "--eval-models",
+        default="smallcnn,smallcnn-robust",
+        help="models for (d) and (e), as a sweep names them (smallcnn,smallcnn-robust)",
+    )
+    p.add_argument("--eval-n", type=int, default=1000, help="images for (d) and (e) (1000)")
+    p.add_argument("--apgd-steps", type=int, default=100, help="APGD-CE steps in (d) (100)")
+    p.add_argument("--aa-steps", type=int, default=10, help="AutoAttack steps in (e) (10)")
+    p.add_argument("--aa-queries", type=int, default=5000, help="Square queries in (e) (5000)")
+    p.add_argument(
+        "--eval-repeats", type=int, default=1, help="timed rounds for (d) and (e), no warm-up"
+    )
     return p.parse_args(argv)
 
 
@@ -116,20 +135,29 @@ def timeit(fn: Callable[[], object], device: torch.device) -> float:
 STAT = {"min": min, "median": statistics.median}
 
 
-def take_turns(work: dict[str, Callable[[int], object]], chunks: int, args, device) -> dict:
+def take_turns(
+    work: dict[str, Callable[[int], object]],
+    chunks: int,
+    args,
+    device,
+    repeats: int | None = None,
+    warmup: bool = True,
+) -> dict:
     """Seconds each method needs for all ``chunks`` (batches), min or median over rounds.
 
-    A warm-up round, then ``--repeats`` rounds in which the methods take turns on every chunk
-    (the order rotating), so a change of load on a shared machine hits all of them alike.
+    A warm-up round (unless ``warmup`` is off), then ``--repeats`` rounds in which the methods
+    take turns on every chunk (the order rotating), so a change of load on a shared machine
+    hits all of them alike.
     """
     totals: dict[str, list[float]] = {k: [] for k in work}
     names = list(work)
-    for r in range(args.repeats + 1):
+    repeats = args.repeats if repeats is None else repeats
+    for r in range(repeats + 1 if warmup else repeats):
         spent = dict.fromkeys(names, 0.0)
         for i in range(chunks):
             for k in names[i % len(names) :] + names[: i % len(names)]:
                 spent[k] += timeit(partial(work[k], i), device)
-        if r:
+        if r or not warmup:
             for k in names:
                 totals[k].append(spent[k])
     return {k: STAT[args.stat](v) for k, v in totals.items()}
@@ -313,6 +341,126 @@ def pgd_vs_torchattacks(model, x, y, eps_text: str, args, device) -> None:
     print(f"    robust accuracy difference     : {diff:.2f} points   (want <= 0.5)")
 
 
+# --------------------------------------------------------------------------- (d), (e) APGD, AA
+
+
+def eval_models(args, device) -> dict[str, nn.Module]:
+    """The models of ``--eval-models``, found as a sweep finds them, ready for attacks."""
+    from engine.vision.events import SweepConfig
+    from engine.vision.zoo import resolve_model
+
+    names = tuple(args.eval_models.split(","))
+    config = SweepConfig(model=names, device=str(device))
+    out = {}
+    for name in names:
+        model = prepare(resolve_model(config, name=name).to(device))
+        out[name] = model.to(memory_format=torch.channels_last) if device.type == "cpu" else model
+    return out
+
+
+def reference_autoattack(model, eps: float, args):
+    """torchattacks' AutoAttack (standard) with every component at ``--aa-steps`` steps."""
+    import torchattacks
+
+    atk = torchattacks.AutoAttack(model, eps=eps, seed=args.seed, n_classes=10)
+    for component in atk._autoattack.attacks:
+        if hasattr(component, "steps"):
+            component.steps = args.aa_steps
+        if hasattr(component, "n_queries"):
+            component.n_queries = args.aa_queries
+    return atk
+
+
+def side_by_side(title, model, x, y, ours_fn, theirs_fn, args, device) -> None:
+    """Time ``ours_fn(x, y) -> pred`` against ``theirs_fn(x, y) -> images``, batch by batch
+    in turns, each batch from the same seed; print img/s, robust accuracy and the ratio."""
+    b, n = args.batch, len(y)
+    out: dict[str, dict[int, torch.Tensor]] = {"ours": {}, "theirs": {}}
+
+    def ours(i: int) -> None:
+        torch.manual_seed(args.seed)
+        out["ours"][i] = ours_fn(x[i * b : (i + 1) * b], y[i * b : (i + 1) * b])
+
+    def theirs(i: int) -> None:
+        adv = theirs_fn(x[i * b : (i + 1) * b], y[i * b : (i + 1) * b])
+        with torch.no_grad():  # torchattacks returns images: robust accuracy costs a forward
+            out["theirs"][i] = model(adv).argmax(1)
+
+    chunks = -(-n // b)
+    t = take_turns({"ours": ours, "theirs": theirs}, chunks, args, device, args.eval_repeats, False)
+    acc = {k: (torch.cat([v[i] for i in range(chunks)]) == y).float().mean().item()
+           for k, v in out.items()}  # fmt: skip
+    print(f"    {title}")
+    print(f"      ours        : {n / t['ours']:8.1f} img/s  robust acc {acc['ours']:.3f}")
+    print(f"      torchattacks: {n / t['theirs']:8.1f} img/s  robust acc {acc['theirs']:.3f}")
+    print(
+        f"      ratio ours / torchattacks: {t['theirs'] / t['ours']:.3f}x (want >= 1.05x), "
+        f"accuracy difference {abs(acc['ours'] - acc['theirs']) * 100:.2f} points (want <= 0.5)"
+    )
+
+
+def part_d_e(args, device, parts: set[str]) -> None:
+    import torchattacks
+
+    images, labels = load_images(args.data_dir, args.eval_n)
+    x = images.to(device).float().div_(255)
+    if device.type == "cpu":
+        x = x.contiguous(memory_format=torch.channels_last)
+    y, eps = labels.to(device), 8 / 255
+    for name, model in eval_models(args, device).items():
+        with torch.no_grad():
+            clean = (model(x).argmax(1) == y).float().mean().item()
+        print(f"\n{name}: clean accuracy {clean:.3f} on {len(y)} images, eps 8/255")
+        if "d" in parts:
+            apgd = torchattacks.APGD(model, eps=eps, steps=args.apgd_steps, seed=args.seed)
+            ours = predictions(model, "apgd-ce", eps, steps=args.apgd_steps)
+            title = f"(d) APGD-CE, {args.apgd_steps} steps"
+            side_by_side(title, model, x, y, ours, apgd, args, device)
+        if "e" in parts:
+            ours = predictions(model, "autoattack", eps, steps=args.aa_steps,
+                               n_queries=args.aa_queries)  # fmt: skip
+            title = f"(e) AutoAttack, {args.aa_steps} steps, {args.aa_queries} queries"
+            side_by_side(title, model, x, y, ours, reference_autoattack(model, eps, args), args,
+                         device)  # fmt: skip
+
+
+def part_f(args, device) -> None:
+    """Robust accuracy of the other components, ours and torchattacks', on each eval model."""
+    import torchattacks
+
+    images, labels = load_images(args.data_dir, args.eval_n)
+    x, y, eps = images.to(device).float().div_(255), labels.to(device), 8 / 255
+    refs = {
+        "apgd-t": (lambda m: torchattacks.APGDT(m, eps=eps, seed=args.seed), {"steps": 10}),
+        "fab-t": (
+            lambda m: torchattacks.FAB(m, eps=eps, seed=args.seed, multi_targeted=True),
+            {"steps": 10},
+        ),
+        "square": (
+            lambda m: torchattacks.Square(m, eps=eps, seed=args.seed, n_queries=args.aa_queries),
+            {"n_queries": args.aa_queries},
+        ),
+    }
+    for name, model in eval_models(args, device).items():
+        print(f"\n(f) {name}, {len(y)} images, eps 8/255: robust accuracy ours / torchattacks")
+        for attack, (make, params) in refs.items():
+            ours, theirs = [], []
+            for i in range(0, len(y), args.batch):
+                xb, yb = x[i : i + args.batch], y[i : i + args.batch]
+                torch.manual_seed(args.seed)
+                ours.append(get_attack(attack).run(model, xb, yb, eps, **params).pred)
+                with torch.no_grad():
+                    theirs.append(model(make(model)(xb, yb)).argmax(1))
+            a, b = ((torch.cat(v) == y).float().mean().item() for v in (ours, theirs))
+            print(f"    {attack:<7} {a:.3f} / {b:.3f}   difference {abs(a - b) * 100:.2f} points")
+
+
+def predictions(model: nn.Module, name: str, eps: float, **params) -> Callable:
+    """Our attack ``name`` as ``f(images, labels) -> predictions on the adversarials``."""
+    run = get_attack(name).run
+    return lambda x, y: run(model, x, y, eps, **params).pred
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -345,6 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         part_b(model, x, y, args, device)
     if "c" not in skip:
         part_c(model, x, y, args, device)
+    if {"d", "e"} - skip:
+        part_d_e(args, device, {"d", "e"} - skip)
+    if "f" not in skip:
+        part_f(args, device)
     return 0
 
 

@@ -12,11 +12,12 @@ same settings (defaults: dim 100, window 5, negative 5, min_count 5, sample 1e-3
   ``engine.words.evaluate`` (gensim's vectors wrapped in an ``Embeddings``), plus gensim's own
   ``evaluate_word_analogies`` / ``evaluate_word_pairs`` on both as a cross-check.
 
-Measured here (2-core AMD EPYC, no GPU, torch 2.14.1, gensim, english-mix 3.79M words in
-vocabulary, 5 epochs; two runs): ours 1.20M / 1.06M words/s, gensim 0.87M / 0.58M words/s (the
-host is noisy; gensim's speed varied most); analogy 12.26% vs 11.89%, WordSim353 0.437 vs
-0.351, SimLex-999 0.201 vs 0.242. Our windows run across line ends (one token stream); gensim
-keeps them inside a line.
+Measured here (2-core AMD EPYC, no GPU, torch 2.14.1, gensim 4.4.0, numba 0.68.1, english-mix
+3.79M words in vocabulary, 5 epochs, quiet machine): ours (numba kernel, batch 512, row_cap 48)
+873k words/s on 1 thread and 988k on 2; gensim 385k on 1 worker and 817k on 2; analogy 11.94% vs
+11.89%, WordSim353 0.450 vs 0.351, SimLex-999 0.241 vs 0.243. docs/benchmarks.md has the profile,
+the loaded runs and the options measured. ``--within-lines`` keeps our windows inside a line, as
+gensim's always are.
 
 Run it alone: ``flock /tmp/advtui-cpu.lock .venv/bin/python bench/words.py``; ``--json PATH``
 writes the numbers.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,9 +43,39 @@ from engine.words.corpus import open_corpus  # noqa: E402
 from engine.words.evaluate import evaluate_analogies, evaluate_pairs  # noqa: E402
 from engine.words.query import Embeddings  # noqa: E402
 from engine.words.sgns import SGNSTrainer  # noqa: E402
-from engine.words.vocab import build_and_encode  # noqa: E402
+from engine.words.vocab import build_and_encode_lines  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
+
+def _data_dir() -> Path:
+    """``shared/data`` beside the checkout or above it (a git worktree sits deeper)."""
+    for base in REPO.parents:
+        if (base / "shared" / "data").is_dir():
+            return base / "shared" / "data"
+    return REPO.parent / "shared" / "data"
+
+
+DATA = _data_dir()
+VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16",
+                "avx_vnni", "avx512_vnni", "amx_tile", "neon", "asimd", "sve")  # fmt: skip
+
+
+def cpu_summary() -> str:
+    """CPU model, core count and vector extensions, so runs on different machines differ."""
+    model, flags = "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "Model name") and model == "unknown CPU":
+                model = value.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    ext = " ".join(f for f in VECTOR_FLAGS if f in flags) or "unknown"
+    cores = len(os.sched_getaffinity(0))
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"cpu: {model}, {cores} cores usable; extensions: {ext}; torch kernels: {capability}"
 
 
 def scores(emb: Embeddings, kv, args) -> dict[str, float]:
@@ -73,12 +105,15 @@ def keyed(words: list[str], vectors: np.ndarray):
 
 def run_ours(args) -> tuple[dict, Embeddings]:
     start = time.perf_counter()
-    vocab, ids = build_and_encode(open_corpus(args.corpus).lines(), min_count=args.min_count)
+    lines = open_corpus(args.corpus).lines()
+    vocab, ids, starts = build_and_encode_lines(lines, min_count=args.min_count)
     read = time.perf_counter() - start
+    tuned = {k: getattr(args, k) for k in ("batch", "lr", "group", "row_cap")}
     trainer = SGNSTrainer(
         len(vocab), ids, vocab.counts, dim=args.dim, window=args.window,
         negative=args.negative, sample=args.sample, epochs=args.epochs, seed=args.seed,
-        batch=args.batch,
+        line_starts=starts if args.within_lines else None, kernel=args.kernel,
+        **{k: v for k, v in tuned.items() if v is not None},
     )  # fmt: skip
     t0 = time.perf_counter()
     for _ in range(args.epochs):
@@ -92,7 +127,8 @@ def run_ours(args) -> tuple[dict, Embeddings]:
         "wall_s": time.perf_counter() - start,
         "read_s": read,
         "words_per_s": vocab.total * args.epochs / train,
-    }
+        "kernel": trainer.kernel, "batch": trainer.batch, "row_cap": trainer.row_cap,
+    }  # fmt: skip
     return row, emb
 
 
@@ -136,18 +172,28 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=1024, help="our centre words per update")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads and gensim workers")
+    parser.add_argument("--batch", type=int, help="our centre words per update (ours: 512)")
+    parser.add_argument("--lr", type=float, help="our starting learning rate (ours: 0.025)")
+    parser.add_argument("--group", type=int, help="our pairs sharing negatives (ours: 32)")
+    parser.add_argument("--row-cap", type=int, help="our per-batch row update cap (ours: 48)")
+    parser.add_argument("--kernel", default="auto", help="ours: auto, numba or torch")
+    parser.add_argument(
+        "--within-lines", action=argparse.BooleanOptionalAction, default=False,
+        help="our context windows stop at line ends (gensim's always do)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--no-ours", action="store_true")
     parser.add_argument("--json", help="write the numbers to this file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     rows: dict[str, dict] = {}
-    ours, emb = run_ours(args)
-    ours.update(scores(emb, keyed(emb.words, emb.vectors.numpy()), args))
-    rows["ours (sgns)"] = ours
+    if not args.no_ours:
+        ours, emb = run_ours(args)
+        ours.update(scores(emb, keyed(emb.words, emb.vectors.numpy()), args))
+        rows["ours (sgns)"] = ours
     if not args.no_gensim:
         theirs, gemb, kv = run_gensim(args)
         theirs.update(scores(gemb, kv, args))
@@ -160,6 +206,11 @@ def main() -> None:
         ("SimLex", "simlex999", "{:.3f}"), ("analogy(g)", "gensim_analogy", "{:.2%}"),
         ("WS353(g)", "gensim_wordsim353", "{:.3f}"), ("SimLex(g)", "gensim_simlex999", "{:.3f}"),
     ]  # fmt: skip
+    print(cpu_summary())
+    if "ours (sgns)" in rows:
+        o = rows["ours (sgns)"]
+        print(f"ours: kernel {o['kernel']}, batch {o['batch']}, row_cap {o['row_cap']}, "
+              f"windows {'inside lines' if args.within_lines else 'across lines'}")  # fmt: skip
     print(
         f"corpus {Path(args.corpus).name}: dim {args.dim}, window {args.window}, negative "
         f"{args.negative}, min_count {args.min_count}, sample {args.sample}, {args.epochs} epochs,"
@@ -169,7 +220,7 @@ def main() -> None:
     print(header)
     for model, row in rows.items():
         print(f"{model:<12}" + "".join(f"{fmt.format(row[key]):>12}" for _, key, fmt in cols))
-    if "gensim" in rows:
+    if len(rows) == 2:
         g, o = rows["gensim"], rows["ours (sgns)"]
         print(
             f"ours/gensim: speed x{o['words_per_s'] / g['words_per_s']:.2f}, analogy "

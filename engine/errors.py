@@ -24,3 +24,12 @@ class DataUnavailable(UsageError):
     """A dataset cannot be had here (no network, no local copy); the message says what to try."""
 
     title = "Data unavailable"
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: its own first line, or its type when it says nothing."""
+    text = str(error).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if isinstance(error, EngineError):
+        return first or type(error).__name__
+    return f"{type(error).__name__}: {first}".rstrip(": ")

@@ -16,10 +16,10 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.errors import UsageError
+from engine.files import kind, path_reason
 
 C = TypeVar("C")
 MAX_TEXT = 4096  # longest text a field takes (a path, a budget list)
@@ -92,16 +92,18 @@ def positive() -> Check:
 
 def existing_path() -> Check:
     return Check(
-        "must be an existing file or folder",
-        "/nonexistent/advtui",
-        lambda v: Path(v).expanduser().exists(),
+        "must be an existing file or folder", "/nonexistent/advtui", lambda v: kind(v) is not None
     )
 
 
 def existing_file() -> Check:
-    return Check(
-        "must be an existing file", "/nonexistent/advtui", lambda v: Path(v).expanduser().is_file()
-    )
+    return Check("must be an existing file", "/nonexistent/advtui", lambda v: kind(v) == "file")
+
+
+def path_name() -> Check:
+    """A path that may not exist yet, but that the system can name (a new folder, a file to
+    write)."""
+    return rule(path_reason, "x" * 300)
 
 
 def shown(value: Any, limit: int = 40) -> str:

@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from engine.errors import UsageError
-from engine.fields import option, rule
+from engine.errors import EngineError, UsageError, one_line
+from engine.fields import between, existing_path, option, path_name, rule
 
 if TYPE_CHECKING:  # torch is imported lazily so UIs can use the events before it loads
     import torch
+
+    from engine.runs import RunRecord
 
 # --------------------------------------------------------------------------- events
 
@@ -107,13 +109,17 @@ class Cancelled(Exception):
 
 
 class CancelToken:
-    """Thread-safe flag a UI sets and a job polls between batches. ``event`` may be a shared
-    ``multiprocessing`` event, so one cancel reaches every rank of a distributed job."""
+    """Thread-safe flag a UI sets and a job polls between batches; ``reason`` says who asked
+    (it ends up in the run folder's summary). ``event`` may be a shared ``multiprocessing``
+    event, so one cancel reaches every rank of a distributed job."""
 
     def __init__(self, event: Any = None) -> None:
         self._event = event if event is not None else threading.Event()
+        self.reason = ""
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "cancelled by the user") -> None:
+        if not self._event.is_set():
+            self.reason = reason
         self._event.set()
 
     @property
@@ -191,13 +197,17 @@ class Gate:
 class Frame:
     """What every job does around its work, written once: validate the config, make the
     :class:`Gate`, keep the clock, turn a cancel into ``result.cancelled`` (the one cancel
-    idiom), and emit :class:`Finished` last::
+    idiom), keep the run folder's status, and emit :class:`Finished` last::
 
         frame = Frame("sweep", config, emit, cancel, pause)
         result = SweepResult(config=config)
         with frame.stoppable(result, "sweep cancelled; finished points kept"):
+            record = frame.open(RunRecord(...))  # status "running", before the first batch
             ...  # frame.gate() between batches
-        return frame.finish(result, write_records)
+        return frame.finish(result, write_records)  # status "finished" or "cancelled"
+
+    Anything raised inside ``stoppable`` or by ``finish``'s writer marks the run ``failed``
+    with the error's one line before it goes on up.
     """
 
     def __init__(
@@ -211,29 +221,64 @@ class Frame:
         from engine.fields import validate
 
         validate(config)
-        self.job, self.emit = job, emit
+        self.job, self.config, self.emit = job, config, emit
         self.gate = Gate(cancel, pause)
         self.start = time.perf_counter()
+        self.record: RunRecord | None = None
 
     @property
     def cancel(self) -> CancelToken:
         return self.gate.cancel
 
+    def open(self, record: RunRecord, **fields: Any) -> RunRecord:
+        """Make ``record`` this job's run folder: its config and the status ``running`` are
+        written now, before the first batch."""
+        self.record = record
+        record.start(self.config, **fields)
+        return record
+
     @contextmanager
     def stoppable(self, result: Result, message: str) -> Iterator[None]:
-        """Run the block; a :class:`Cancelled` from it marks ``result`` cancelled and says so."""
+        """Run the block; a :class:`Cancelled` from it marks ``result`` cancelled and says so,
+        any other exception marks the run folder failed and goes on up."""
         try:
             yield
         except Cancelled:
             result.cancelled = True
             self.emit(Log(message, "warning"))
+        except BaseException as exc:
+            self.fail(exc)
+            raise
+
+    def fail(self, error: BaseException) -> None:
+        """Write why the job stopped into its run folder (if it has one yet), best effort: a
+        full disk may refuse this too, and the error on its way up says so anyway."""
+        if self.record is None or self.record.summary.get("status") != "running":
+            return
+        if isinstance(error, KeyboardInterrupt):
+            status, reason = "cancelled", "aborted: interrupted twice; the point in flight is lost"
+        else:
+            status, reason = "failed", one_line(error)
+        try:
+            self.record.end(status, reason, seconds=time.perf_counter() - self.start)
+        except (EngineError, OSError):
+            pass
 
     def finish(self, result: R, write: Callable[[R], Any] | None = None) -> R:
         """Stamp the wall time, let ``write`` record the result (its return value, a path, is
-        the run folder), and emit :class:`Finished`."""
+        the run folder), end the run folder's status, and emit :class:`Finished`."""
         result.seconds = time.perf_counter() - self.start
-        if write is not None:
-            result.run_dir = str(write(result))
+        try:
+            if write is not None:
+                result.run_dir = str(write(result))
+            if self.record is not None:
+                status = "cancelled" if result.cancelled else "finished"
+                reason = self.cancel.reason if result.cancelled else None
+                self.record.end(status, reason, seconds=result.seconds)
+                result.run_dir = str(self.record.path)
+        except BaseException as exc:
+            self.fail(exc)
+            raise
         self.emit(Finished(self.job, result.cancelled, result.seconds, result.run_dir))
         return result
 
@@ -268,6 +313,7 @@ class RateMeter:
     done: int = 0
     _start: float = field(default_factory=time.perf_counter)
     _last: float = 0.0
+    _skipped: int = 0
 
     def add(self, n: int, force: bool = False) -> None:
         self.done += n
@@ -276,6 +322,11 @@ class RateMeter:
             self._last = now
             self.emit(Progress(self.job, self.done, self.total, self.rate, self.unit))
 
+    def skip(self, n: int) -> None:
+        """Count ``n`` units done by an earlier run (a resumed one), left out of the rate."""
+        self.done += n
+        self._skipped += n
+
     def exclude(self, seconds: float) -> None:
         """Leave ``seconds`` (a pause) out of the rate and the elapsed time."""
         self._start += seconds
@@ -283,7 +334,7 @@ class RateMeter:
     @property
     def rate(self) -> float:
         elapsed = time.perf_counter() - self._start
-        return self.done / elapsed if elapsed > 0 else 0.0
+        return (self.done - self._skipped) / elapsed if elapsed > 0 else 0.0
 
     @property
     def elapsed(self) -> float:
@@ -301,14 +352,36 @@ def device_option() -> Any:
     return option("auto", DEVICE_HELP, form=False, check=rule(_device_name, "gpu"))
 
 
+SEED_MAX = 2**32 - 1  # what every generator in use (torch, numpy) takes
+
+
 def seed_option() -> Any:
     """The ``seed`` field every job declares: the same seed and device give the same numbers."""
-    return option(0, "random seed: the same seed and device give the same numbers")
+    return option(
+        0,
+        "random seed: the same seed and device give the same numbers",
+        check=between(0, SEED_MAX),
+    )
 
 
 def out_option() -> Any:
     """The ``out`` field: where run folders go (the app uses the default)."""
-    return option(None, "runs folder (default: $ADVTUI_RUNS or the user data dir)", form=False)
+    return option(
+        None,
+        "runs folder (default: $ADVTUI_RUNS or the user data dir)",
+        form=False,
+        check=path_name(),
+    )
+
+
+def resume_option(what: str) -> Any:
+    """The ``resume`` field: continue an earlier run folder of this job (``what`` it keeps)."""
+    return option(
+        None,
+        f"continue this run folder: {what} (its settings are the defaults)",
+        placeholder="run folder to continue",
+        check=existing_path(),
+    )
 
 
 def _device_name(name: str) -> str | None:

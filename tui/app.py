@@ -3,14 +3,18 @@
 Thin on purpose: panes do the work. The first paint never waits for torch: this module and the
 panes import no torch, and :meth:`AdvTUI.load_engine` imports it on a thread after mount, then
 the header says which device the engine found. Quitting cancels running jobs, waits for them
-to stop at their next batch (they write their run records) and then exits.
+to stop at their next batch (they write their run records) and then exits; with a job
+running it asks once first. SIGTERM quits the same way, without asking.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
+import signal
+import threading
 import time
 from typing import Any
 
@@ -22,8 +26,17 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from assets import asset_path
 from tui.bridge import describe_error
 from tui.commands import ActionsProvider
-from tui.messages import EngineFailed, EngineReady, ModelSource, UseModel
+from tui.messages import (
+    EngineFailed,
+    EngineReady,
+    ModelSource,
+    OpenRun,
+    RunsChanged,
+    ShowRun,
+    UseModel,
+)
 from tui.panes import PANES
+from tui.screens.quit import QuitScreen
 
 
 def torch_threads() -> int:
@@ -92,6 +105,9 @@ class AdvTUI(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"device {self.device_name} · loading engine..."
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
         # after the first frame: importing torch holds the GIL and would delay the paint
         self.call_after_refresh(self.load_engine)
         if os.environ.get("ADVTUI_FIRST_PAINT"):  # bench/first_paint.py
@@ -137,6 +153,17 @@ class AdvTUI(App[None]):
 
     def on_job_finished(self) -> None:
         settle_garbage()
+        for pane in self.query(".pane"):  # a job wrote or changed a run folder
+            pane.post_message(RunsChanged())
+
+    def on_open_run(self, msg: OpenRun) -> None:
+        """The Runs tab opens a run: the pane that made it shows it, and comes to the front."""
+        spec = next((p for p in PANES if msg.kind in p.kinds), None)
+        if spec is None:
+            self.notify(f"{msg.kind} runs open in the Runs tab only", severity="warning")
+            return
+        self.query_one(f"#{spec.id} .pane").post_message(ShowRun(msg.path, msg.kind, msg.name))
+        self.action_show_tab(spec.id)
 
     def on_model_source(self, msg: ModelSource) -> None:
         """A pane offers a model to answer from: every pane that answers queries hears of it."""
@@ -158,14 +185,32 @@ class AdvTUI(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def busy_workers(self) -> list[Any]:
+        return [w for w in self.workers if w.group == "job" and w.is_running]
+
     async def action_quit(self) -> None:
+        """Quit; with a job running, ask once first (the job would stop after its batch)."""
+        if self._quitting or isinstance(self.screen, QuitScreen):
+            return
+        busy = self.busy_workers()
+        if not busy:
+            await self.stop_jobs_and_exit()
+            return
+
+        async def answered(quit_: bool | None) -> None:
+            if quit_:
+                await self.stop_jobs_and_exit()
+
+        await self.push_screen(QuitScreen(len(busy)), answered)
+
+    async def stop_jobs_and_exit(self, reason: str = "the app was quit") -> None:
         """Cancel every job, give them time to finish their batch and write their records."""
         if self._quitting:
             return
         self._quitting = True
         for token in list(self.cancel_tokens):
-            token.cancel()
-        busy = [w for w in self.workers if w.group == "job" and w.is_running]
+            token.cancel(reason)
+        busy = self.busy_workers()
         if busy:
             self.notify("stopping: jobs finish their batch and write their run records")
             try:
@@ -176,3 +221,7 @@ class AdvTUI(App[None]):
             except asyncio.TimeoutError:
                 pass
         self.exit()
+
+    def _on_sigterm(self) -> None:
+        """SIGTERM (a session closed, a job scheduler): as a confirmed quit."""
+        self.run_worker(self.stop_jobs_and_exit("terminated (SIGTERM)"), group="quit")

@@ -7,15 +7,18 @@ torch, so ``--help`` is instant and the app paints before the engine has loaded.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from engine.jobs import DEVICE_HELP
+from tui.options import OneLineParser
+from tui.runs_cli import add_runs_parser
 from tui.vision_cli import add_vision_parsers
 from tui.words_cli import add_words_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="advtui",
         description="Adversarial attacks and word embeddings, in the terminal. "
         "With no command, opens the app.",
@@ -25,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_vision_parsers(sub)
     add_words_parser(sub)
+    add_runs_parser(sub)
     return parser
 
 
@@ -37,26 +41,34 @@ def run_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminated(_signum: int, _frame: object) -> None:
+    """SIGTERM outside a running job (while loading): stop as Ctrl-C would."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None) or run_app
+    previous = None
+    if func is not run_app:  # a job installs its own handlers while it runs (tui.console)
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return func(args)
     except KeyboardInterrupt:
         print("advtui: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line for the user, never a traceback
-        from engine.errors import EngineError, UsageError
+        from engine.errors import UsageError, one_line
 
-        if isinstance(exc, UsageError):
-            print(f"advtui: error: {exc}", file=sys.stderr)
-            return 2
-        if isinstance(exc, EngineError):
-            print(f"advtui: failed: {exc}", file=sys.stderr)
-            return 1
-        print(f"advtui: failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return 1
+        line = one_line(exc)
+        line = line if len(line) <= 500 else line[:497] + "..."
+        bad_input = isinstance(exc, UsageError)
+        print(f"advtui: {'error' if bad_input else 'failed'}: {line}", file=sys.stderr)
+        return 2 if bad_input else 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ app's widgets, so the CLI and the app report a job the same way.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +30,7 @@ from engine.jobs import Progress as ProgressEvent
 from tui.options import cli_error
 
 console = Console(stderr=True)
+CANCELLING = b"\ncancelling: the job stops after this batch (again: abort)\n"
 
 
 class ConsoleEvents:
@@ -93,11 +97,14 @@ def run_in_console(
     with the CLI's flags in place of config field names."""
     cancel = CancelToken()
 
-    def on_signal(_signum: int, _frame: Any) -> None:
+    def on_signal(signum: int, _frame: Any) -> None:
         if cancel.cancelled:
             raise KeyboardInterrupt
-        cancel.cancel()
-        console.print("[yellow]cancelling: the job stops after this batch (again: abort)[/]")
+        cancel.cancel(f"interrupted ({signal.Signals(signum).name})")
+        # straight to the file descriptor: Rich's buffer is not safe to re-enter from a
+        # signal handler that interrupted one of its own writes (the line was lost then)
+        with contextlib.suppress(OSError, ValueError):
+            os.write(sys.stderr.fileno(), CANCELLING)
 
     caught = (signal.SIGINT, signal.SIGTERM)
     previous = {s: signal.signal(s, on_signal) for s in caught}

@@ -112,3 +112,27 @@ class UseModel(Message, bubble=False):
     """The app to each pane: answer from ``source`` from now on (panes that answer queries)."""
 
     source: ModelSource
+
+
+@dataclass
+class OpenRun(Message):
+    """The Runs tab asks for a run folder to be shown in the pane that made it (this bubbles
+    to the app, which hands the pane whose ``kinds`` hold ``kind`` a :class:`ShowRun`)."""
+
+    path: str
+    kind: str
+    name: str
+
+
+@dataclass
+class ShowRun(Message, bubble=False):
+    """The app to a pane: show this run folder's curves, table and samples."""
+
+    path: str
+    kind: str
+    name: str
+
+
+@dataclass
+class RunsChanged(Message, bubble=False):
+    """The app to the Runs tab: a job ended, so a run folder was written or changed."""

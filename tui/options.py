@@ -10,10 +10,23 @@ config fields, and :func:`cli_error` puts the flags in their place.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
 
 from engine.errors import UsageError
 from engine.fields import FieldError, Spec, from_texts, render_mentions, show, specs
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad options give one line (and exit 2), like every other bad input of ``advtui``:
+    argparse's own errors would print the whole usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        first = message.strip().splitlines()[0] if message.strip() else "bad arguments"
+        first = first if len(first) <= 300 else first[:297] + "..."
+        print(f"advtui: error: {first} (see: {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def help_text(spec: Spec) -> str:
@@ -112,6 +125,29 @@ def config_from_args(cls: type, args: argparse.Namespace, base: Any = None, **va
             texts[spec.name] = value
     try:
         return from_texts(cls, texts, base, **given)
+    except UsageError as exc:
+        raise cli_error(exc, cls) from None
+
+
+def resume_base(cls: type, args: argparse.Namespace, kind: str, fallback: Any = None) -> Any:
+    """The settings of the run folder ``--resume`` names, as the defaults that the options
+    typed beside it override (``fallback`` when not resuming, or when the path is a bare file
+    with no run folder around it)."""
+    from engine.fields import check_text
+    from engine.runs import saved_config
+
+    text = getattr(args, "resume", None)
+    if not text:
+        return fallback
+    try:
+        path = check_text(cls, "resume", text)
+        if path is None:
+            return fallback
+        folder = Path(path).expanduser()
+        folder = folder if folder.is_dir() else folder.parent
+        if fallback is not None and not (folder / "config.json").is_file():
+            return fallback
+        return saved_config(cls, path, kind)
     except UsageError as exc:
         raise cli_error(exc, cls) from None
 

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine.vision.events import SweepConfig, SweepPoint, TrainConfig
 from tui.console import console, print_table, run_in_console
-from tui.options import add_command, config_from_args
+from tui.options import add_command, config_from_args, resume_base
 from tui.render import sweep_table
 
 SWEEP_EXAMPLE = """examples:
@@ -25,6 +25,7 @@ SWEEP_EXAMPLE = """examples:
   advtui sweep --attack fgsm,pgd --eps 0:8/255:1/255
   advtui sweep --attack pgd --eps 8/255 --target least-likely --steps 20
   advtui sweep --attack pgd-l0,onepixel --pixels 0,1,5,20 --n 200
+  advtui sweep --model smallcnn,smallcnn-robust --attack pgd,autoattack --eps 0,2/255,8/255
 
 Each attack's parameters and defaults (steps, step size alpha, ...) follow its paper or
 torchattacks; `advtui attacks` lists them. eps budgets are in [0, 1] pixel units (L-inf, or
@@ -49,36 +50,64 @@ def add_vision_parsers(sub: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    config = config_from_args(SweepConfig, args)
+    base = resume_base(SweepConfig, args, "sweep")
+    config = config_from_args(SweepConfig, args, base=base)
     from engine.vision.sweep import run_sweep
+
+    several = len(config.model) > 1
 
     def point_line(p: SweepPoint) -> None:
         console.print(
-            f"  {p.attack:>9} {p.budget:<8g} acc {p.accuracy:.3f}  success {p.success_rate:.3f}"
+            (f"  {p.model}" if several else "")
+            + f"  {p.attack:>9} {p.budget:<8g} acc {p.accuracy:.3f}  success {p.success_rate:.3f}"
             f"  SSIM {p.ssim:.3f}"
         )
 
     result = run_in_console(run_sweep, config, "sweep", {SweepPoint: point_line})
+    if result.run_dir is None:
+        console.print("cancelled before the first point; no run folder")
+        return INTERRUPTED
     print_table(sweep_table(result))
-    console.print(f"run folder: {result.run_dir}")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
+    if result.cancelled:
+        console.print(f"finish it with: advtui sweep --resume {result.run_dir}", soft_wrap=True)
     print(result.run_dir)
     return INTERRUPTED if result.cancelled else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    config = config_from_args(TrainConfig, args)
+    base = resume_base(TrainConfig, args, "train")
+    config = config_from_args(TrainConfig, args, base=base)
     from engine.vision.train import train_classifier
 
     result = run_in_console(train_classifier, config, f"train {config.arch}")
     if result.cancelled:
         console.print(f"cancelled after {result.epochs_done} epoch(s); nothing cached")
+        if result.run_dir:
+            console.print(
+                f"continue it with: advtui train-model --resume {result.run_dir}", soft_wrap=True
+            )
+            print(result.run_dir)
         return INTERRUPTED
     console.print(
         f"test accuracy {result.test_accuracy:.2%} after {result.epochs_done} epochs "
         f"in {result.seconds:.0f} s; checkpoint {result.checkpoint}"
     )
+    if result.robust is not None:
+        r = result.robust
+        console.print(
+            f"kept epoch {r['kept_epoch']}: held-out clean {r['heldout_clean_accuracy']:.2%}, "
+            f"PGD-10 {r['heldout_robust_accuracy']:.2%} ({r['heldout_images']} images)"
+        )
+        if r["catastrophic_overfitting"]:
+            console.print(
+                f"catastrophic overfitting at epoch {r['catastrophic_overfitting']['epoch']}: "
+                "training stopped early"
+            )
     if config.save:
         console.print(f"saved {config.save}")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
+    print(result.run_dir)
     return 0
 
 

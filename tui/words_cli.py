@@ -8,7 +8,6 @@ console, so ``advtui words query run/ "analogy man woman king"`` answers what th
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from rich import box
@@ -19,7 +18,7 @@ from engine.words.events import MODELS, EvalConfig, WordsConfig, defaults_for
 from tui import format as fmt
 from tui import render
 from tui.console import console, print_table, run_in_console
-from tui.options import add_command, config_from_args
+from tui.options import OneLineParser, add_command, config_from_args, resume_base
 from tui.render import epoch_table
 from tui.vision_cli import INTERRUPTED
 
@@ -30,6 +29,7 @@ WORDS_EXAMPLE = """examples:
   advtui words query RUN "lion" "sim his her" "near lion 5" "analogy man woman king"
   advtui words eval RUN --analogies questions-words.txt --pairs wordsim353.tsv
   advtui words export RUN --format projector --out proj/
+  advtui words map RUN king 15 --out king.png         # king and its 15 neighbours (PCA)
 
 RUN is a run folder (printed by train), a checkpoint .pt or a word2vec text file.
 """
@@ -41,21 +41,16 @@ QUERY_HELP = """queries (one per argument; quote the ones with spaces):
   analogy man woman king   man is to woman as king is to ?  (also man:woman::king:?)
   odd cat dog lion car     the word that does not belong
   context lion [K]         the words the model predicts around lion
+  map lion [K]             lion and its K nearest words on a plane (PCA), with labels
 """
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """Bad options give one line (and exit 2), like every other bad input of ``advtui``."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"advtui: error: {message} (see: {self.prog} --help)", file=sys.stderr)
-        raise SystemExit(2)
 
 
 def _need_action(_args: argparse.Namespace) -> int:
     from engine.errors import UsageError
 
-    raise UsageError("choose an action: advtui words train | query | eval | export (or --help)")
+    raise UsageError(
+        "choose an action: advtui words train | query | eval | export | map (or --help)"
+    )
 
 
 def add_words_parser(sub: Any) -> None:
@@ -64,9 +59,8 @@ def add_words_parser(sub: Any) -> None:
         "train word embeddings (classic SkipGram, CBOW, SGNS) and query them",
         "Word embeddings: train, query, eval, export.", epilog=WORDS_EXAMPLE,
     )  # fmt: skip
-    words.error = _OneLineParser.error.__get__(words)  # type: ignore[method-assign]
     actions = words.add_subparsers(
-        dest="words_command", metavar="ACTION", parser_class=_OneLineParser
+        dest="words_command", metavar="ACTION", parser_class=OneLineParser
     )
 
     add_command(
@@ -94,15 +88,28 @@ def add_words_parser(sub: Any) -> None:
     export.add_argument("model", metavar="MODEL", help="run folder, checkpoint .pt, word2vec file")
     export.add_argument("--format", default="word2vec", help="word2vec (default) or projector")
     export.add_argument("--out", required=True, help="file (word2vec) or folder (projector)")
+    word_map = add_command(
+        actions, "map", cmd_map, "a word and its neighbours on a plane (PCA), as a PNG",
+        "Project WORD and its K nearest words to 2-D (PCA of the unit vectors) and draw them; "
+        "without --out the map is drawn in the terminal.",
+    )  # fmt: skip
+    word_map.add_argument(
+        "model", metavar="MODEL", help="run folder, checkpoint .pt, word2vec file"
+    )
+    word_map.add_argument("word", metavar="WORD")
+    word_map.add_argument("k", metavar="K", nargs="?", default="10", help="neighbours (default 10)")
+    word_map.add_argument("--out", help="the PNG to write")
 
 
 # --------------------------------------------------------------------------- train
 
 
 def train_config(args: argparse.Namespace) -> WordsConfig:
-    """The model's presets first (when the model is known), then what the user typed."""
+    """The model's presets first (when the model is known), or the settings of the run that
+    ``--resume`` continues; then what the user typed."""
     model = str(getattr(args, "model", "sgns")).strip().lower()
     base = defaults_for(model) if model in MODELS else WordsConfig()
+    base = resume_base(WordsConfig, args, "words", fallback=base)
     return config_from_args(WordsConfig, args, base=base)
 
 
@@ -114,10 +121,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.history:
         print_table(epoch_table(result.history))
     state = "cancelled" if result.cancelled else "done"
-    console.print(f"{state} in {fmt.seconds(result.seconds)}; run folder: {result.run_dir}")
+    console.print(
+        f"{state} in {fmt.seconds(result.seconds)}; run folder: {result.run_dir}", soft_wrap=True
+    )
+    if result.cancelled and result.run_dir:
+        console.print(
+            f"continue it with: advtui words train --resume {result.run_dir}", soft_wrap=True
+        )
     if result.run_dir:
         print(result.run_dir)
     return INTERRUPTED if result.cancelled else 0
+
+
+def model_path(ref: str) -> str:
+    """A path as given, or the run folder whose name holds ``ref`` (``advtui runs list``)."""
+    from pathlib import Path
+
+    if Path(ref).expanduser().exists() or "/" in ref:
+        return ref
+    from engine.errors import UsageError
+    from engine.run_index import find_run
+
+    try:
+        return str(find_run(ref))
+    except UsageError:  # not a run either: the loader says what is wrong with the path
+        return ref
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -126,9 +154,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     from engine.words.formats import load_any
 
     queries = [parse_query(q) for q in args.queries]  # a typo fails before the model loads
-    emb = load_any(args.model)
-    config = training_config(args.model)
-    files = {"analogies": config.analogies, "pairs": config.pairs} if config else {}
+    path = model_path(args.model)
+    emb = load_any(path)
+    config = training_config(path)
+    files = config.eval_files() if config else {}
     out = Console()
     for n, q in enumerate(queries):
         if q.kind == "load":
@@ -185,4 +214,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         for path in save_projector(emb, args.out):
             print(path)
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from engine.words.commands import parse_query, run_query
+    from engine.words.formats import load_any
+
+    query = parse_query(f"map {args.word} {args.k}")  # a bad K fails before the model loads
+    answer = run_query(load_any(model_path(args.model)), query)
+    if not args.out:
+        out = Console()
+        out.print(render.answer(answer, out.width))
+        return 0
+    from engine.charts import word_map_png
+
+    print(word_map_png(answer.map, args.out, f"{answer.title}: {answer.summary}"))
     return 0

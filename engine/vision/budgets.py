@@ -11,6 +11,9 @@ from fractions import Fraction
 
 from engine.errors import UsageError
 
+MAX_EPS = 1000.0  # far past any image's L-inf (1) or L2 (sqrt of its size) extent
+MAX_PIXELS = 1_000_000  # pixels changed: more than a 1000x1000 image has
+
 
 def _number(text: str) -> float:
     text = text.strip()
@@ -48,6 +51,9 @@ def parse_budgets(text: str, integer: bool = False) -> list[float]:
             values.append(_number(part))
     if any(v < 0 for v in values):
         raise UsageError("has a negative budget; budgets must be >= 0")
+    limit = MAX_PIXELS if integer else MAX_EPS
+    if any(v > limit for v in values):
+        raise UsageError(f"has a budget over {limit:g}; budgets must be at most {limit:g}")
     if integer:
         if any(v != int(v) for v in values):
             raise UsageError("must hold whole numbers of pixels, e.g. 0,1,5,10")

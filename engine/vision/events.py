@@ -9,8 +9,10 @@ names, targeted modes) import it lazily; only a running job or a submitted form 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, ClassVar
 
 from engine.errors import UsageError
 from engine.fields import (
@@ -18,21 +20,24 @@ from engine.fields import (
     at_least,
     at_most,
     between,
-    existing_file,
     existing_path,
     mention,
     option,
     positive,
     rule,
+    shown,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.files import kind, path_reason
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
 from engine.vision.targeting import parse_target
 
 DATASETS = ("sample", "cifar10", "imagefolder")
+ADVERSARIAL = ("none", "fgsm-rs", "pgd")
 TRAIN_DATASETS = ("cifar10", "imagefolder")  # ``sample`` is test images only
 DEFAULT_EPS = "0,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
 DEFAULT_PIXELS = "0,1,2,5,10,20"
 STAT_KEYS = ("linf", "l2", "l0", "psnr", "ssim")
+MODEL_SUFFIXES = (".pt", ".pt2", ".pth", ".ts")
 
 
 # --------------------------------------------------------------------------- field rules
@@ -70,8 +75,71 @@ def _attacks_reason(names: tuple[str, ...]) -> str | None:
     return None
 
 
+ARCHITECTURES = ("smallcnn", "resnet18")  # engine.vision.models builds them
+SHIPPED_MODELS = ("smallcnn-robust",)  # engine.vision.zoo: trained weights in assets/
+
+
 def _model_reason(name: str) -> str | None:
-    return None if name.strip() else "must name an architecture or a model file"
+    """One model: an architecture, a shipped model, or a model file (zip archives all)."""
+    if name in ARCHITECTURES or name in SHIPPED_MODELS:
+        return None
+    if kind(name) == "file":
+        from engine.files import archive_reason
+
+        reason = archive_reason(name)
+        return f"{shown(name)} {reason}" if reason else None
+    known = ", ".join((*ARCHITECTURES, *SHIPPED_MODELS))
+    return f"must be {known} or existing model files, got {shown(name)}"
+
+
+def _weights_reason(path: str) -> str | None:
+    if kind(path) != "file":
+        return f"must be an existing file, got {shown(path)}"
+    from engine.files import checkpoint_reason
+
+    reason = checkpoint_reason(path)
+    return f"{shown(path)} {reason}" if reason else None
+
+
+def _save_reason(path: str) -> str | None:
+    target = Path(path).expanduser()
+    if path_reason(path):
+        return path_reason(path)
+    if kind(target) == "dir":
+        return f"must be a file name, not the folder {shown(path)}"
+    if kind(target.parent) != "dir":
+        return f"must be in an existing folder, got {shown(path)}"
+    return None
+
+
+def model_label(name: str) -> str:
+    """How results name a model: its name, or a file's stem (``runs/a/model.pt`` -> ``model``)."""
+    path = PurePath(name)
+    return path.stem if "/" in name or "\\" in name or path.suffix in MODEL_SUFFIXES else name
+
+
+def _models_reason(names: tuple[str, ...]) -> str | None:
+    if not names:
+        return "must name at least one model: an architecture, a shipped model or a file"
+    reason = next(filter(None, map(_model_reason, names)), None)
+    if reason:
+        return reason
+    labels = [model_label(n) for n in names]
+    twice = next((label for label in labels if labels.count(label) > 1), None)
+    return None if twice is None else f"names {twice!r} twice"
+
+
+def _radius_reason(text: str) -> str | None:
+    """One size in [0, 1] pixel units, more than 0: ``8/255`` or ``0.031``."""
+    from engine.vision.budgets import parse_budgets
+
+    try:
+        values = parse_budgets(text)
+    except UsageError as exc:
+        return str(exc)
+    if len(values) != 1 or not 0 < values[0] <= 1:
+        return f"must be one size in (0, 1], e.g. 8/255, got {shown(text)}"
+    return None
 
 
 # --------------------------------------------------------------------------- configs
@@ -105,17 +173,21 @@ class SweepConfig:
         check=rule(_attacks_reason, ("no-such-attack",)),
     )
     data_dir: str | None = data_dir_option()
-    model: str = option(
-        "smallcnn",
-        "smallcnn, resnet18, or a TorchScript / torch.export file",
-        placeholder="smallcnn, resnet18, file",
-        check=rule(_model_reason, " "),
+    model: tuple[str, ...] = option(
+        ("smallcnn",),
+        "models, comma-separated, each swept with every attack: smallcnn, smallcnn-robust "
+        "(shipped), resnet18, or files (TorchScript, torch.export, or a state_dict of a known "
+        "architecture)",
+        label="models",
+        placeholder="smallcnn,smallcnn-robust",
+        check=rule(_models_reason, ()),
     )
     weights: str | None = option(
         None,
-        "a state_dict file for model (loaded with weights_only=True)",
+        "a state_dict file for the one architecture named in model (loaded with "
+        "weights_only=True); with several models, name each file in model instead",
         placeholder="state_dict file (optional)",
-        check=existing_file(),
+        check=rule(_weights_reason, "/nonexistent/advtui"),
     )
     eps: str = option(
         DEFAULT_EPS,
@@ -161,6 +233,12 @@ class SweepConfig:
         label="SSIM bar",
         check=between(0, 1),
     )
+    steps_check: bool = option(
+        True,
+        "gradient-masking check: re-run each gradient attack of at most 20 steps with 5x the "
+        "steps on 64 images per point, and flag the point when that helps a lot",
+        label="steps check",
+    )
     train_missing: bool = option(
         False,
         "train the model first when no trained weights exist",
@@ -168,9 +246,19 @@ class SweepConfig:
         form=False,
     )
     out: str | None = out_option()
+    resume: str | None = resume_option("only its missing points are run")
+
+    # settings a resumed sweep may change: they change how fast, not what it finds
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("batch", "device", "out", "resume", "train_missing")
 
     def check(self) -> None:
         """Rules across fields (after each field passed its own)."""
+        if self.weights and len(self.model) > 1:
+            raise FieldError(
+                "weights",
+                f"belongs to one model, but {mention('model')} names {len(self.model)}; "
+                "give each state_dict file in the model list instead",
+            )
         if parse_target(self.target) is None:
             return
         from engine.vision.attacks import REGISTRY
@@ -194,20 +282,60 @@ class TrainConfig:
     )  # fmt: skip
     epochs: int = option(14, "passes over the training split", check=between(1, 10_000))
     batch: int = option(256, "images per step", check=between(1, 100_000))
-    lr: float = option(0.2, "peak learning rate (warm-up, then linear decay)", check=positive())
+    lr: float = option(
+        0.2, "peak learning rate (warm-up, then linear decay)", check=(positive(), at_most(100))
+    )
     weight_decay: float = option(5e-4, "L2 weight decay", label="decay", check=between(0, 1))
     label_smoothing: float = option(
         0.0, "label smoothing of the cross-entropy", label="smoothing", check=between(0, 0.99)
     )
+    adversarial: str = option(
+        "none",
+        "adversarial training: none, fgsm-rs (FGSM from a random start, Wong 2020) or pgd "
+        "(PGD-AT, Madry 2018); robust accuracy is watched on held-out training images",
+        choices=ADVERSARIAL,
+    )
+    eps: str = option(
+        "8/255",
+        "L-inf radius of the training attack, in [0, 1] pixel units (adversarial only)",
+        check=rule(_radius_reason, "2"),
+    )
+    attack_steps: int = option(
+        7, "PGD steps per training batch (pgd only; Madry et al.: 7)", check=between(1, 1000)
+    )
+    attack_alpha: str | None = option(
+        None,
+        "step size of the training attack (empty: 1.25 eps for fgsm-rs, 2.5 eps / steps for pgd)",
+        placeholder="paper default",
+        check=rule(_radius_reason, "2"),
+    )
     seed: int = seed_option()
     device: str = device_option()
     save: str | None = option(
-        None, "also copy the trained state_dict (and its card) to this file", form=False
+        None,
+        "also copy the trained state_dict (and its card) to this file",
+        form=False,
+        check=rule(_save_reason, "/nonexistent/advtui/model.pt"),
     )
     out: str | None = out_option()
+    resume: str | None = resume_option("training continues after its last finished epoch")
+
+    # settings a resumed training may change without changing the model it trains
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("device", "out", "resume", "save")
 
     def cache_key(self) -> str:
-        return f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
+        """Names the cached checkpoint: every setting that changes the weights' kind."""
+        key = f"{self.dataset}-{self.arch}-s{self.seed}-e{self.epochs}"
+        if self.adversarial == "none":
+            return key
+        from engine.vision.budgets import parse_budgets
+
+        key += f"-{self.adversarial}{parse_budgets(self.eps)[0] * 255:.4g}"
+        if self.adversarial == "pgd":
+            key += f"x{self.attack_steps}"
+        if self.attack_alpha:
+            key += f"a{parse_budgets(self.attack_alpha)[0] * 255:.4g}"
+        return key
 
 
 # --------------------------------------------------------------------------- events
@@ -229,7 +357,9 @@ class ModelMissing(UsageError):
 
 @dataclass(frozen=True)
 class SweepStarted:
-    """Sent once the data and model are ready: what the sweep will cover."""
+    """Sent once the data and models are ready: what the sweep will cover.
+
+    ``clean_accuracy`` is the first model's; ``clean`` has every model's, by label."""
 
     attacks: tuple[str, ...]
     axes: dict[str, str]
@@ -238,6 +368,20 @@ class SweepStarted:
     n: int
     clean_accuracy: float
     device: str
+    models: tuple[str, ...] = ("",)
+    clean: dict[str, float] = field(default_factory=dict)
+
+    def curves(self) -> list[tuple[str, str]]:
+        """Every (model, attack) curve the sweep draws, in the order it runs them."""
+        return [(m, a) for m in self.models for a in self.attacks]
+
+    def label(self, model: str, attack: str) -> str:
+        return curve_label(model, attack, self.models)
+
+
+def curve_label(model: str, attack: str, models: tuple[str, ...]) -> str:
+    """A curve's name: the attack, prefixed by the model when several models are swept."""
+    return attack if len(models) <= 1 else f"{model} {attack}"
 
 
 @dataclass(frozen=True)
@@ -257,9 +401,30 @@ class SweepPoint:
     psnr: float
     ssim: float
     seconds: float
+    model: str = ""
+    # the "more steps" check of gradient masking (engine.vision.masking): on ``check_n``
+    # images, accuracy with the attack's steps and with more steps (nan: not checked)
+    check_n: int = 0
+    check_acc: float = math.nan
+    check_more: float = math.nan
 
     def row(self) -> dict[str, float | str | int]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The point as a record row, the model first."""
+        keys = ("model", *(k for k in self.__dataclass_fields__ if k != "model"))
+        return {k: getattr(self, k) for k in keys}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SweepPoint:
+        """A point read back from a run folder (JSON keeps an infinite PSNR as null)."""
+        values = {}
+        for name in cls.__dataclass_fields__:
+            if name not in row:  # a column added since (the dataclass default), or torn
+                continue
+            value = row[name]
+            if value is None:
+                value = math.inf if name == "psnr" else math.nan
+            values[name] = value
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -276,6 +441,7 @@ class Samples:
     labels: Any
     preds: Any
     classes: tuple[str, ...]
+    model: str = ""
 
 
 # --------------------------------------------------------------------------- results
@@ -299,14 +465,35 @@ class SweepResult(Result):
     points: list[SweepPoint] = field(default_factory=list)
     samples: list[Samples] = field(default_factory=list)
     clean_accuracy: float = float("nan")
+    clean: dict[str, float] = field(default_factory=dict)  # by model label
 
-    def curve(self, attack: str) -> list[SweepPoint]:
-        return [p for p in self.points if p.attack == attack]
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(model_label(m) for m in self.config.model)
+
+    def curve(self, attack: str, model: str | None = None) -> list[SweepPoint]:
+        """An attack's points (of one model, or of the first model when none is named)."""
+        model = self.models[0] if model is None else model
+        return [p for p in self.points if p.attack == attack and p.model in (model, "")]
+
+    def curves(self) -> dict[str, list[SweepPoint]]:
+        """Every (model, attack) curve by its label, in sweep order."""
+        return {
+            curve_label(m, a, self.models): self.curve(a, m)
+            for m in self.models
+            for a in self.config.attacks
+        }
 
     def thresholds(self, bar: float | None = None) -> dict[str, float | None]:
-        """Per attack: the plausibility threshold (see :func:`plausibility_threshold`)."""
+        """Per curve: the plausibility threshold (see :func:`plausibility_threshold`)."""
         bar = self.config.ssim_bar if bar is None else bar
-        return {a: plausibility_threshold(self.curve(a), bar) for a in self.config.attacks}
+        return {label: plausibility_threshold(pts, bar) for label, pts in self.curves().items()}
+
+    def flags(self) -> dict[tuple[str, str, float], tuple[str, ...]]:
+        """Gradient-masking flags by (model, attack, budget) (:mod:`engine.vision.masking`)."""
+        from engine.vision.masking import masking_flags
+
+        return masking_flags(self.points)
 
 
 @dataclass(kw_only=True)
@@ -317,3 +504,4 @@ class TrainResult(Result):
     test_accuracy: float
     epochs_done: int
     checkpoint: str | None = None
+    robust: dict[str, Any] | None = None  # adversarial training: held-out robustness summary

@@ -9,7 +9,11 @@ these (loaded with ``weights_only=True``) or as a TorchScript archive.
 
 from __future__ import annotations
 
+import logging
 import pickle
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -121,9 +125,14 @@ def build(arch: str, num_classes: int = 10) -> nn.Module:
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a ``state_dict`` with ``weights_only=True``: pickled code is refused, never run."""
+    from engine.files import checkpoint_reason
+
     path = Path(path).expanduser()
     if not path.is_file():
         raise UsageError(f"checkpoint not found: {path}")
+    reason = checkpoint_reason(path)
+    if reason:
+        raise UsageError(f"{path.name} {reason}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -132,9 +141,11 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
             f"refused to load {path.name}: it holds pickled objects beyond plain tensors "
             f"({first[:120]}); save model.state_dict() instead"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a torn or foreign file: one line, no traceback
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
         raise UsageError(
-            f"cannot read checkpoint {path.name}: {str(exc).splitlines()[0]}"
+            f"cannot read checkpoint {path.name} (truncated or corrupt?): "
+            f"{first or type(exc).__name__}"
         ) from None
     if isinstance(payload, dict) and "state_dict" in payload:
         payload = payload["state_dict"]
@@ -143,6 +154,21 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     ):
         raise UsageError(f"{path.name} is not a state_dict (a dict of tensors)")
     return payload
+
+
+@contextmanager
+def _quiet_torch() -> Iterator[None]:
+    """torch.export logs a whole traceback, and torch.jit a deprecation warning, when a file
+    is not theirs; our one-line error says it instead."""
+    logger = logging.getLogger("torch.export")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 class ExportedModel(nn.Module):
@@ -163,26 +189,63 @@ class ExportedModel(nn.Module):
 
 def load_archive(path: Path) -> nn.Module:
     """A ``torch.export`` archive (``.pt2``) or a TorchScript archive, whichever ``path`` is."""
+    from engine.files import archive_reason
+
+    reason = archive_reason(path)
+    if reason:
+        raise UsageError(f"{path.name} {reason}; for a state_dict give --model ARCH --weights FILE")
     errors = []
-    if path.suffix == ".pt2":
+    with _quiet_torch():
+        if path.suffix == ".pt2":
+            try:
+                return ExportedModel(torch.export.load(str(path)).module())
+            except Exception as exc:  # noqa: BLE001 - any failure means "not an export archive"
+                errors.append(str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__)
         try:
-            return ExportedModel(torch.export.load(str(path)).module())
-        except Exception as exc:  # noqa: BLE001 - any failure means "not an export archive"
+            return torch.jit.load(str(path), map_location="cpu").eval()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not TorchScript"
             errors.append(str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__)
-    try:
-        return torch.jit.load(str(path), map_location="cpu").eval()
-    except RuntimeError as exc:
-        errors.append(str(exc).splitlines()[0][:80])
     raise UsageError(
         f"{path.name} is neither a torch.export (.pt2) nor a TorchScript archive "
         f"({'; '.join(errors)}); for a state_dict give --model ARCH --weights FILE"
     )
 
 
+def _holds_code(path: Path) -> bool:
+    """Whether a zip file is a TorchScript archive (it has constants; a state_dict has not)."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        return any(n.endswith("/constants.pkl") for n in z.namelist())
+
+
+def load_file(path: Path, num_classes: int = 10) -> nn.Module:
+    """A model file: a ``state_dict`` of a known architecture (recognised by its tensors'
+    names and shapes), else a torch.export or TorchScript archive."""
+    if path.suffix == ".pt2" or _holds_code(path):
+        return load_archive(path)
+    try:
+        state = load_weights(path)
+    except UsageError:
+        return load_archive(path)
+    for arch in ARCHITECTURES:
+        model = build(arch, num_classes)
+        fits = {k: v.shape for k, v in model.state_dict().items()}
+        if fits == {k: v.shape for k, v in state.items()}:
+            model.load_state_dict(state)
+            return model.eval()
+    raise UsageError(
+        f"{path.name} is a state_dict of none of {', '.join(ARCHITECTURES)}; "
+        "save a TorchScript or torch.export archive of it instead"
+    )
+
+
 def load_model(arch: str, weights: str | Path | None = None, num_classes: int = 10) -> nn.Module:
-    """``arch`` with ``weights`` (a state_dict file), or an export/TorchScript archive path."""
+    """``arch`` with ``weights`` (a state_dict file), or a model file (see :func:`load_file`)."""
     if arch not in ARCHITECTURES and Path(arch).expanduser().is_file():
-        return load_archive(Path(arch).expanduser())
+        return load_file(Path(arch).expanduser(), num_classes)
     model = build(arch, num_classes)
     if weights is not None:
         state = load_weights(weights)

@@ -10,6 +10,7 @@ the finished points, which also go to the run record.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ from engine.jobs import (
     ignore,
     pick_device,
 )
+from engine.memory import BatchSize, is_oom
+from engine.runs import writable_root
 from engine.vision.attacks import AttackSpec, get_attack
 from engine.vision.budgets import parse_budgets
 from engine.vision.data import ImageSet, download_progress, load_dataset
@@ -37,10 +40,19 @@ from engine.vision.events import (
     SweepPoint,
     SweepResult,
     SweepStarted,
+    model_label,
     parse_target,
 )
+from engine.vision.masking import more_steps_check
 from engine.vision.metrics import perturbation_stats
-from engine.vision.report import write_sweep_record
+from engine.vision.report import (
+    Done,
+    keep_point,
+    new_sweep_record,
+    reopen_sweep,
+    restore_points,
+    write_sweep_record,
+)
 from engine.vision.zoo import resolve_model
 
 Plan = dict[str, tuple[str, tuple[float, ...]]]
@@ -58,7 +70,7 @@ def plan(config: SweepConfig) -> Plan:
 
 @dataclass
 class Bench:
-    """What every point of a sweep attacks: the model, the images and their clean verdict."""
+    """What every point of a sweep attacks: one model, the images and its clean verdict."""
 
     model: nn.Module
     data: ImageSet
@@ -66,15 +78,25 @@ class Bench:
     clean_ok: torch.Tensor
     device: torch.device
     config: SweepConfig
+    label: str
+    size: BatchSize
+
+    @property
+    def clean(self) -> float:
+        return self.clean_ok.float().mean().item()
+
+    def batch(self, start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images and labels of the batch at ``start``, on the device, in the model's
+        layout (the batch size may have been halved after an out-of-memory error)."""
+        x = self.data.floats(slice(start, start + self.size.size), self.device)
+        if self.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, self.labels[start : start + len(x)]
 
     def batches(self):
-        """``(start, images, labels)`` per batch, on the device, in the model's layout."""
-        size = self.config.batch
-        for i in range(0, len(self.data), size):
-            x = self.data.floats(slice(i, i + size), self.device)
-            if self.device.type == "cpu":
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield i, x, self.labels[i : i + size]
+        """``(start, images, labels)`` per batch."""
+        for i in range(0, len(self.data), self.size.size):
+            yield (i, *self.batch(i))
 
 
 def run_sweep(
@@ -86,31 +108,62 @@ def run_sweep(
     model: nn.Module | None = None,
     data: ImageSet | None = None,
 ) -> SweepResult:
-    """Sweep every attack over its budgets on ``config.n`` class-balanced images.
+    """Sweep every model with every attack over its budgets on ``config.n`` class-balanced
+    images: one curve per (model, attack).
 
-    ``model`` and ``data`` may be passed in (tests, notebooks); otherwise they are loaded from
-    the config. Returns the points finished, also when cancelled.
+    ``model`` and ``data`` may be passed in (tests, notebooks; ``model`` stands for the one
+    model the config names); otherwise they are loaded from the config. The run folder is
+    made once they are loaded, before the first batch; every finished point is on disk before
+    the next starts. ``config.resume`` continues a run folder: only its missing points are
+    computed. Returns the points finished, also when cancelled.
     """
     frame = Frame("sweep", config, emit, cancel, pause)
-    gate = frame.gate
     result = SweepResult(config=config)
     with frame.stoppable(result, "sweep cancelled; finished points kept"):
         steps = plan(config)
-        bench = _prepare(config, emit, gate.cancel, model, data)
-        result.clean_accuracy = bench.clean_ok.float().mean().item()
-        _announce(bench, steps, result.clean_accuracy, emit)
-        total = len(bench.data) * sum(len(b) for _, b in steps.values())
-        gate.meter = RateMeter("sweep", total, emit, unit="img")
-        for name, (axis, budgets) in steps.items():
-            spec = get_attack(name)
-            params = spec.resolve({"steps": config.steps, "target": parse_target(config.target)})
-            for budget in budgets:
+        prior = reopen_sweep(config)  # a resume that cannot be is refused before any work
+        if prior is None:
+            writable_root("sweep", config.out)
+        benches = _prepare(config, emit, frame.cancel, model, data)
+        result.clean = {b.label: b.clean for b in benches}
+        result.clean_accuracy = benches[0].clean
+        _announce(benches, steps, emit)
+        total = sum(len(b) for _, b in steps.values()) * len(benches)
+        record = prior.record if prior else new_sweep_record(config)
+        frame.open(record, points_total=total, points_done=len(prior.rows) if prior else 0)
+        done = restore_points(prior, benches[0].data.classes) if prior else {}
+        if done:
+            emit(Log(f"resuming {record.path.name}: {len(done)} of {total} points already done"))
+        n = len(benches[0].data)
+        frame.gate.meter = RateMeter("sweep", n * total, emit, unit="img")
+        for bench in benches:
+            _run_points(bench, steps, result, done, frame)
+    if frame.record is None:  # cancelled while loading: nothing finished, no folder
+        return frame.finish(result)
+    return frame.finish(result, lambda r: write_sweep_record(r, frame.record))
+
+
+def _run_points(bench: Bench, steps: Plan, result: SweepResult, done: Done, frame: Frame) -> None:
+    """Each (attack, budget) of one model in order: restored from the run folder, or attacked
+    and kept; each point emitted as it finishes."""
+    gate, emit, c = frame.gate, frame.emit, bench.config
+    for name, (axis, budgets) in steps.items():
+        spec = get_attack(name)
+        params = spec.resolve({"steps": c.steps, "target": parse_target(c.target)})
+        for budget in budgets:
+            key = (bench.label, name, budget)
+            if key in done:
+                point, samples = done[key]
+                if gate.meter is not None:
+                    gate.meter.skip(len(bench.data))
+            else:
                 point, samples = _sweep_point(bench, spec, params, budget, axis, gate)
-                result.points.append(point)
-                result.samples.append(samples)
-                emit(point)
-                emit(samples)
-    return frame.finish(result, write_sweep_record)
+            result.points.append(point)
+            result.samples.append(samples)
+            if key not in done:
+                keep_point(frame.record, result, point, samples)
+            emit(point)
+            emit(samples)
 
 
 def _prepare(
@@ -119,63 +172,97 @@ def _prepare(
     cancel: CancelToken,
     model: nn.Module | None,
     data: ImageSet | None,
-) -> Bench:
-    """Load the images and the model, and classify the clean images once."""
+) -> list[Bench]:
+    """Load the images once and every model, and classify the clean images once per model."""
     device = pick_device(config.device)
+    # first: a file that is no model is refused before the data loads
+    nets = [
+        (name, model if model is not None else resolve_model(config, emit, cancel, name))
+        for name in config.model
+    ]
     if data is None:
         emit(Log(f"loading {config.dataset} test images"))
         data = load_dataset(config.dataset, "test", config.data_dir, download_progress(emit))
     data = data.balanced(config.n)
-    if model is None:
-        model = resolve_model(config, emit, cancel)
-    model = model.to(device).eval()
-    if device.type == "cpu":
-        model = model.to(memory_format=torch.channels_last)
     labels = data.labels.to(device)
-    bench = Bench(model, data, labels, labels, device, config)
-    with torch.no_grad():
-        pred = torch.cat([model(x).argmax(1) for _, x, _ in bench.batches()])
-    bench.clean_ok = pred == labels
-    return bench
+    size = BatchSize(config.batch, emit, "images", device)
+    benches = []
+    for name, net in nets:
+        net = net.to(device).eval()
+        if device.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
+        bench = Bench(net, data, labels, labels, device, config, model_label(name), size)
+        with torch.no_grad():
+            pred = torch.cat([net(x).argmax(1) for _, x, _ in bench.batches()])
+        bench.clean_ok = pred == labels
+        benches.append(bench)
+    return benches
 
 
-def _announce(bench: Bench, steps: Plan, clean: float, emit: Emit) -> None:
-    n, device = len(bench.data), bench.device
+def _announce(benches: list[Bench], steps: Plan, emit: Emit) -> None:
+    first = benches[0]
+    n, device = len(first.data), first.device
+    clean = {b.label: b.clean for b in benches}
     emit(
         SweepStarted(
             tuple(steps),
             {a: axis for a, (axis, _) in steps.items()},
             {a: b for a, (_, b) in steps.items()},
-            bench.data.classes,
+            first.data.classes,
             n,
-            clean,
+            first.clean,
             str(device),
+            tuple(clean),
+            clean,
         )
     )
-    emit(Log(f"clean accuracy {clean:.2%} on {n} images ({device})"))
+    for label, acc in clean.items():
+        emit(Log(f"{label}: clean accuracy {acc:.2%} on {n} images ({device})"))
 
 
 def _sweep_point(
     bench: Bench, spec: AttackSpec, params: dict, budget: float, axis: str, gate: Gate
 ) -> tuple[SweepPoint, Samples]:
     """Attack all images at one budget; perturbation stats average over the attacked ones
-    (the images the model classified correctly before the attack)."""
+    (the images the model classified correctly before the attack). On the first batch, the
+    gradient-masking check of more steps (:func:`~engine.vision.masking.more_steps_check`)."""
     t0 = time.perf_counter()
     torch.manual_seed(bench.config.seed)
     sums = dict.fromkeys(("correct", "attacked", "fooled", "iters", "finite_psnr", *STAT_KEYS), 0.0)
-    keep = None
+    check = (0, math.nan, math.nan)
     k = min(bench.config.samples, len(bench.data))
-    for i, x, y in bench.batches():
+    kept: list[tuple[torch.Tensor, ...]] = []
+    i = 0
+    while i < len(bench.data):
         gate()
-        res = spec.run(bench.model, x, y, budget, **params)
+        x, y, res = _attack_batch(bench, spec, params, budget, i)
         attacked = bench.clean_ok[i : i + len(y)] & (budget > 0)
         _accumulate(sums, x, res, y, attacked)
-        if keep is None:
-            keep = (x[:k].cpu(), res.adv[:k].detach().cpu(), y[:k].cpu(), res.pred[:k].cpu())
+        left = max(k - sum(len(t[0]) for t in kept), 0)
+        if left or not kept:  # the first k images (none when k is 0) for the previews
+            kept.append(tuple(t[:left].detach().cpu() for t in (x, res.adv, y, res.pred)))
+        if i == 0 and bench.config.steps_check:
+            check = more_steps_check(spec, params, bench.model, x, y, res.pred, budget)
         if gate.meter is not None:
             gate.meter.add(len(y))
-    point = _point(spec.name, axis, budget, len(bench.data), sums, time.perf_counter() - t0)
-    return point, Samples(spec.name, budget, *keep, bench.data.classes)
+        i += len(y)
+    seconds = time.perf_counter() - t0
+    point = _point(spec.name, axis, budget, len(bench.data), sums, seconds, bench.label, check)
+    keep = [torch.cat(parts) for parts in zip(*kept, strict=True)]
+    return point, Samples(spec.name, budget, *keep, bench.data.classes, bench.label)
+
+
+def _attack_batch(bench: Bench, spec: AttackSpec, params: dict, budget: float, start: int):
+    """The batch at ``start`` attacked; out of memory, the batch is halved and tried again."""
+    while True:
+        x, y = bench.batch(start)
+        try:
+            return x, y, spec.run(bench.model, x, y, budget, **params)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+            if not is_oom(exc):
+                raise
+            del x, y
+            bench.size.halve(exc)
 
 
 @torch.no_grad()
@@ -197,7 +284,10 @@ def _accumulate(sums: dict, x: torch.Tensor, res, y: torch.Tensor, attacked: tor
     sums["finite_psnr"] += ps.numel()
 
 
-def _point(attack: str, axis: str, budget: float, n: int, sums: dict, seconds: float) -> SweepPoint:
+def _point(
+    attack: str, axis: str, budget: float, n: int, sums: dict, seconds: float, model: str,
+    check: tuple[int, float, float],
+) -> SweepPoint:  # fmt: skip
     attacked = sums["attacked"]
 
     def mean(key: str) -> float:
@@ -217,4 +307,8 @@ def _point(attack: str, axis: str, budget: float, n: int, sums: dict, seconds: f
         psnr=sums["psnr"] / sums["finite_psnr"] if sums["finite_psnr"] else float("inf"),
         ssim=mean("ssim"),
         seconds=seconds,
+        model=model,
+        check_n=check[0],
+        check_acc=check[1],
+        check_more=check[2],
     )

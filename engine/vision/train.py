@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 import shutil
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.fields import asdict
+from engine.fields import asdict, show, specs
 from engine.jobs import (
     CancelToken,
     Emit,
@@ -33,10 +35,24 @@ from engine.jobs import (
     ignore,
     pick_device,
 )
-from engine.runs import RunRecord, cache_root
+from engine.memory import BatchSize, is_oom
+from engine.runs import RunRecord, atomic_path, cache_root, writable_root, write_atomic
+from engine.vision.adversarial import (
+    Perturb,
+    RobustWatch,
+    attack_settings,
+    split_heldout,
+    training_attack,
+)
 from engine.vision.data import ImageSet, download_progress, load_dataset
 from engine.vision.events import TrainConfig, TrainResult
 from engine.vision.models import build
+from engine.vision.train_state import (
+    Resumed,
+    reopen_training,
+    restore_checkpoint,
+    save_training_checkpoint,
+)
 
 
 def checkpoint_path(config: TrainConfig) -> Path:
@@ -91,46 +107,106 @@ def train_classifier(
 ) -> TrainResult:
     """Train ``config.arch`` on the training split, evaluating on the test split each epoch.
 
-    Cancelled, it returns the model as it is and caches nothing."""
+    The run folder is made before the first batch and gets a checkpoint (model, optimiser,
+    generator) after every epoch, atomically; ``config.resume`` continues such a folder after
+    its last finished epoch and ends with the model an uninterrupted run gives. Cancelled, it
+    returns the model as it is and caches nothing."""
     frame = Frame("train", config, emit, cancel, pause)
-    device = pick_device(config.device)
-    torch.manual_seed(config.seed)
-    gen = torch.Generator().manual_seed(config.seed)
-    emit(Log(f"loading {config.dataset} train and test splits"))
-    train = load_dataset(config.dataset, "train", config.data_dir, download_progress(emit))
-    test = load_dataset(config.dataset, "test", config.data_dir)
-    model = build(config.arch, len(train.classes)).to(device, memory_format=torch.channels_last)
-    step = Stepper(model, config, math.ceil(len(train) / config.batch), device)
-    emit(Log(f"training {config.arch} on {len(train)} images, {device}, bf16={step.amp}"))
-    frame.gate.meter = RateMeter("train", config.epochs * len(train), emit, unit="img")
-    record = RunRecord("train", config.cache_key(), config.out)
-    record.write_config(config)
-    result = TrainResult(model=model, test_accuracy=0.0, epochs_done=0)
-    history: list[dict[str, float]] = []
-    with frame.stoppable(result, "training cancelled; nothing cached"):
-        for epoch in range(1, config.epochs + 1):
-            loss = _epoch(step, train, gen, frame.gate, emit)
-            acc, _ = evaluate(model, test, device)
-            result.test_accuracy, result.epochs_done = acc, epoch
-            history.append({"epoch": epoch, "train_loss": loss, "test_acc": acc})
-            emit(Metric("test_acc", epoch, acc))
-            emit(Log(f"epoch {epoch}/{config.epochs}: loss {loss:.3f}, test {acc:.2%}"))
-    model.eval()
+    result = TrainResult(model=None, test_accuracy=0.0, epochs_done=0)
+    with frame.stoppable(result, "training cancelled; the checkpoint keeps every finished epoch"):
+        prior = reopen_training(config)  # a resume that cannot be is refused before any work
+        if prior is None:
+            writable_root("train", config.out)
+        run = _Training(config, emit, frame)
+        result.model = run.model
+        run.begin(prior)
+        run.train(result)
+    if frame.record is None:  # cancelled while loading: nothing to write
+        return frame.finish(result)
+    return frame.finish(result, run.write)
 
-    def write(result: TrainResult) -> Path:
-        record.write_rows("metrics", history)
+
+class _Training:
+    """One training from its data to its records: the model, its stepper, the epochs."""
+
+    def __init__(self, config: TrainConfig, emit: Emit, frame: Frame) -> None:
+        self.config, self.emit, self.frame = config, emit, frame
+        self.device = device = pick_device(config.device)
+        torch.manual_seed(config.seed)
+        self.gen = torch.Generator().manual_seed(config.seed)
+        emit(Log(f"loading {config.dataset} train and test splits"))
+        self.train_set = load_dataset(
+            config.dataset, "train", config.data_dir, download_progress(emit)
+        )
+        self.test_set = load_dataset(config.dataset, "test", config.data_dir)
+        self.train_set, self.watch = _watch(config, self.train_set, device, emit)
+        classes = len(self.train_set.classes)
+        self.model = build(config.arch, classes).to(device, memory_format=torch.channels_last)
+        per_epoch = math.ceil(len(self.train_set) / config.batch)
+        self.step = Stepper(self.model, config, per_epoch, device, emit)
+        self.step.perturb = training_attack(config, self.gen)
+        self.history: list[dict[str, float]] = []
+
+    def begin(self, prior: Resumed | None) -> None:
+        """Open the run folder (a new one, or the resumed one with its checkpoint restored)."""
+        c, n = self.config, len(self.train_set)
+        record = prior.record if prior is not None else RunRecord("train", c.cache_key(), c.out)
+        self.record = self.frame.open(record, epochs_total=c.epochs)
+        first = restore_checkpoint(self, prior) if prior is not None else 0
+        if first:
+            self.emit(Log(f"resuming {record.path.name} after epoch {first} of {c.epochs}"))
+        self.first = first
+        self.emit(Log(f"training {c.arch} on {n} images, {self.device}, bf16={self.step.amp}"))
+        meter = RateMeter("train", c.epochs * n, self.emit, unit="img")
+        meter.skip(first * n)
+        self.frame.gate.meter = meter
+
+    def train(self, result: TrainResult) -> None:
+        """The epochs left; each ends with its checkpoint and its metrics row on disk."""
+        c = self.config
+        for epoch in range(self.first + 1, c.epochs + 1):
+            loss = _epoch(self.step, self.train_set, self.gen, self.frame.gate, self.emit)
+            acc, _ = evaluate(self.model, self.test_set, self.device)
+            row = {"epoch": epoch, "train_loss": loss, "test_acc": acc}
+            self.emit(Metric("test_acc", epoch, acc))
+            self.emit(Log(f"epoch {epoch}/{c.epochs}: loss {loss:.3f}, test {acc:.2%}"))
+            watch = self.watch
+            collapsed = watch is not None and watch_epoch(watch, self.model, row, self.emit)
+            self.history.append(row)
+            save_training_checkpoint(self, epoch)
+            self.record.append_row("metrics", row)
+            self.record.update(epochs_done=epoch)
+            if collapsed:
+                break
+        result.epochs_done = len(self.history)
+        result.test_accuracy = self.history[-1]["test_acc"] if self.history else 0.0
+        self.model.eval()
+
+    def write(self, result: TrainResult) -> Path:
+        """The metrics table; a finished model is cached (and copied where ``save`` says)."""
+        result.epochs_done = len(self.history)
+        if self.history:
+            result.test_accuracy = self.history[-1]["test_acc"]
+        if self.watch is not None:
+            keep_best_robust(self.watch, result, self.test_set, self.device, self.emit)
+            result.robust["epochs"] = self.history
+        self.model.eval()
+        self.record.write_rows("metrics", self.history)
         if not result.cancelled:
-            _keep(result, config, record)
-        return record.path
-
-    return frame.finish(result, write)
+            _keep(result, self.config, self.record)
+        return self.record.path
 
 
 class Stepper:
     """One optimiser step at a time: SGD with Nesterov momentum, no decay on biases and norms,
-    a linear warm-up over 15% of the steps then a linear decay to 0, bf16 where native."""
+    a linear warm-up over 15% of the steps then a linear decay to 0, bf16 where native.
 
-    def __init__(self, model: nn.Module, config: TrainConfig, per_epoch: int, device) -> None:
+    Out of memory, a step is redone in halves (then quarters...) whose gradients add up to the
+    whole batch's, so the schedule and the mean loss stay those of the configured batch."""
+
+    def __init__(
+        self, model: nn.Module, config: TrainConfig, per_epoch: int, device, emit: Emit = ignore
+    ) -> None:
         self.model, self.config, self.device = model, config, device
         self.per_epoch = per_epoch
         decay, no_decay = [], []
@@ -149,6 +225,8 @@ class Stepper:
         self.warmup = max(1, int(0.15 * self.total))
         self.done = 0
         self.amp = use_bf16(device)
+        self.size = BatchSize(config.batch, emit, "images", device)
+        self.perturb: Perturb | None = None  # adversarial training: the batch's attack
 
     def lr_at(self, step: int) -> float:
         lr = self.config.lr
@@ -157,15 +235,32 @@ class Stepper:
         return lr * max(0.0, (self.total - step) / (self.total - self.warmup))
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        while True:
+            try:
+                return self._step(x, y)
+            except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+                if not is_oom(exc):
+                    raise
+                self.opt.zero_grad(set_to_none=True)
+                self.size.halve(exc)
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> float:
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.done)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            loss = F.cross_entropy(self.model(x), y, label_smoothing=self.config.label_smoothing)
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        total, n, size = 0.0, len(x), self.size.size
+        for i in range(0, n, size):
+            xb, yb = x[i : i + size], y[i : i + size]
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+                if self.perturb is not None:
+                    xb = self.perturb(self.model, xb, yb)
+                out = self.model(xb)
+                loss = F.cross_entropy(out, yb, label_smoothing=self.config.label_smoothing)
+            (loss * (len(xb) / n)).backward()
+            total += loss.item() * len(xb)
         self.opt.step()
         self.done += 1
-        return loss.item()
+        return total / n
 
 
 def _epoch(step: Stepper, train: ImageSet, gen: torch.Generator, gate: Gate, emit: Emit) -> float:
@@ -187,24 +282,126 @@ def _epoch(step: Stepper, train: ImageSet, gen: torch.Generator, gate: Gate, emi
     return running / max(seen, 1)
 
 
+def _watch(
+    config: TrainConfig, train: ImageSet, device: torch.device, emit: Emit
+) -> tuple[ImageSet, RobustWatch | None]:
+    """Adversarial training: set a held-out batch of the training split aside to watch."""
+    if config.adversarial == "none":
+        return train, None
+    train, heldout = split_heldout(train, config.seed)
+    eps, alpha, steps = attack_settings(config)
+    emit(
+        Log(
+            f"adversarial training: {config.adversarial}, eps {eps * 255:.3g}/255, "
+            f"{steps} step(s) of {alpha * 255:.3g}/255; PGD-10 watched on {len(heldout)} "
+            "held-out training images"
+        )
+    )
+    return train, RobustWatch(heldout, eps, device)
+
+
+def watch_epoch(watch: RobustWatch, model: nn.Module, row: dict, emit: Emit) -> bool:
+    """Measure the epoch's held-out robustness into ``row``; True on catastrophic overfitting."""
+    check = watch(model, int(row["epoch"]))
+    row.update(heldout_clean_acc=check.clean, heldout_robust_acc=check.robust)
+    emit(Metric("heldout_clean_acc", check.epoch, check.clean))
+    emit(Metric("robust_acc", check.epoch, check.robust))
+    emit(Log(f"  held out: clean {check.clean:.2%}, PGD-10 {check.robust:.2%}"))
+    if check.collapsed:
+        best = watch.best
+        assert best is not None
+        emit(
+            Log(
+                f"catastrophic overfitting at epoch {check.epoch}: PGD accuracy on held-out "
+                f"images fell from {best.robust:.2%} (epoch {best.epoch}) to "
+                f"{check.robust:.2%}; training stops and keeps epoch {best.epoch}'s weights",
+                "warning",
+            )
+        )
+    return check.collapsed
+
+
+def keep_best_robust(
+    watch: RobustWatch, result: TrainResult, test: ImageSet, device: torch.device, emit: Emit
+) -> None:
+    """End of adversarial training: the best robust epoch's weights, their test accuracy."""
+    best = watch.best
+    if best is not None and best.epoch != result.epochs_done and watch.restore(result.model):
+        result.test_accuracy, _ = evaluate(result.model, test, device)
+        emit(Log(f"kept epoch {best.epoch} (best held-out PGD accuracy {best.robust:.2%})"))
+    result.robust = watch.summary()
+
+
 def _keep(result: TrainResult, config: TrainConfig, record: RunRecord) -> None:
     """Cache the finished model (and copy it where ``save`` asks) with its card."""
     ckpt = checkpoint_path(config)
-    save_checkpoint(result.model, ckpt, config, result.test_accuracy, result.seconds)
-    torch.save(result.model.state_dict(), record.file("model.pt"))
+    save_checkpoint(result.model, ckpt, config, result.test_accuracy, result.seconds, result.robust)
+    with atomic_path(record.file("model.pt")) as tmp:
+        torch.save(_plain_state(result.model), tmp)
     result.checkpoint = str(ckpt)
     if config.save:
         target = Path(config.save).expanduser()
-        shutil.copyfile(ckpt, target)
-        shutil.copyfile(ckpt.with_suffix(".json"), target.with_suffix(".json"))
+        for source, dest in (
+            (ckpt, target),
+            (ckpt.with_suffix(".json"), target.with_suffix(".json")),
+        ):
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(source, tmp)
+
+
+def _plain_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
 
 
 def save_checkpoint(
-    model: nn.Module, path: Path, config: TrainConfig, acc: float, sec: float
+    model: nn.Module,
+    path: Path,
+    config: TrainConfig,
+    acc: float,
+    sec: float,
+    robust: dict | None = None,
 ) -> None:
-    """A plain state_dict (loadable with weights_only=True) and a JSON card beside it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    torch.save(state, path)
-    card = {"config": asdict(config), "test_accuracy": acc, "seconds": sec}
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    """A plain state_dict (loadable with weights_only=True) and a JSON card beside it, each
+    written atomically (another sweep may be reading the cache)."""
+    from engine.runs import RecordError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecordError(f"cannot make the model cache {path.parent}: {exc.strerror}") from None
+    with atomic_path(path) as tmp:
+        torch.save(_plain_state(model), tmp)
+    card = {
+        "command": command_line(config),
+        "machine": machine(),
+        "config": asdict(config),
+        "test_accuracy": acc,
+        "seconds": sec,
+    }
+    if robust is not None:
+        card["robust"] = robust
+    write_atomic(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode("utf-8"))
+
+
+def command_line(config: TrainConfig) -> str:
+    """The ``advtui train-model`` command that trains this config (its non-default options)."""
+    words = ["advtui train-model"]
+    for spec in specs(TrainConfig):
+        value = getattr(config, spec.name)
+        if spec.option.cli and value != spec.default and spec.name not in ("save", "out"):
+            words.append(f"{spec.flag} {show(value)}")
+    return " ".join(words)
+
+
+def machine() -> str:
+    """The CPU (and GPU) this ran on, for the model card."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}"

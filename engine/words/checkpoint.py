@@ -16,7 +16,7 @@ import torch
 
 from engine.errors import UsageError
 from engine.fields import from_dict
-from engine.runs import plain
+from engine.runs import atomic_path, plain
 from engine.words.events import WordsConfig
 from engine.words.vocab import Vocab
 
@@ -43,9 +43,8 @@ def save_checkpoint(
         "epoch": int(epoch),
         "history": plain(history, json=False),
     }
-    tmp = target.with_name(target.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(target)
+    with atomic_path(target) as tmp:
+        torch.save(payload, tmp)
     return target
 
 

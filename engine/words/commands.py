@@ -8,6 +8,7 @@ One line is one query::
     analogy man woman king   man is to woman as king is to ?   (also: man:woman::king:?)
     odd cat dog lion car     the word that does not belong
     context lion [K]         only the predicted context words
+    map lion [K]             lion and its K nearest words on a plane (PCA), with labels
     compare lion [K]         predicted context words, untrained vs trained (a model trained
                              here or a checkpoint: its kind and seed are known)
     eval [--analogies F] [--pairs F]   analogy accuracy / word-pair Spearman (F: a file; the
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import UsageError
+from engine.words.events import WordMap
 
 if TYPE_CHECKING:
     from engine.words.query import Embeddings
@@ -46,6 +48,7 @@ USAGE: dict[str, str] = {
     "analogy": "usage: analogy A B C [K]  (A is to B as C is to ?)",
     "odd": "usage: odd A B C [D ...]  (which word does not belong)",
     "context": "usage: context WORD [K]  (words the model predicts around WORD)",
+    "map": "usage: map WORD [K]  (WORD and its K nearest words on a plane, PCA)",
     "compare": "usage: compare WORD [K]  (untrained vs trained predicted context words)",
     "eval": "usage: eval [--analogies FILE] [--pairs FILE]  (the training files by default)",
     "load": "usage: load PATH  (a run folder, checkpoint.pt or word2vec file)",
@@ -66,6 +69,7 @@ ALIASES: dict[str, str] = {
     "ctx": "context",
     "word": "word",
     "compare": "compare",
+    "map": "map",
     "eval": "eval",
     "load": "load",
     "help": "help",
@@ -81,8 +85,8 @@ _ANALOGY_SHORT = re.compile(r"^\s*(\S+?)\s*:\s*(\S+?)\s*::\s*(\S+?)\s*(?::\s*\??
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query: ``kind`` is word | near | sim | analogy | odd | context | compare |
-    eval | load | help. ``files`` holds eval's ``(flag, path)`` pairs and load's path."""
+    """A parsed query: ``kind`` is word | near | sim | analogy | odd | context | map |
+    compare | eval | load | help. ``files`` holds eval's ``(flag, path)`` pairs and load's path."""
 
     kind: str
     words: tuple[str, ...] = ()
@@ -102,16 +106,24 @@ class AnswerTable:
 
 @dataclass(frozen=True)
 class QueryAnswer:
-    """What a query returns: a one-line ``summary`` and zero or more tables."""
+    """What a query returns: a one-line ``summary``, zero or more tables, and for ``map`` the
+    words' places on the plane (``tui.render`` draws them)."""
 
     query: Query
     title: str
     summary: str = ""
     tables: tuple[AnswerTable, ...] = field(default_factory=tuple)
+    map: WordMap | None = None
 
     def lines(self) -> list[str]:
         """A plain-text rendering (for logs and simple consoles)."""
         out = [self.title] + ([self.summary] if self.summary else [])
+        if self.map is not None:
+            out.append("map (x, y):")
+            out += [
+                f"  {w:<20} {x:8.4f} {y:8.4f}"
+                for w, (x, y) in zip(self.map.words, self.map.xy, strict=True)
+            ]
         for table in self.tables:
             out.append(f"{table.title}:")
             out += [f"  {word:<20} {score:8.4f}" for word, score in table.rows]
@@ -147,8 +159,8 @@ def parse_query(text: str) -> Query:
     if command is None:
         if args:
             raise UsageError(
-                f"unknown command {head!r}; commands: near, sim, analogy, odd, context, compare, "
-                "eval, load, help "
+                f"unknown command {head!r}; commands: near, sim, analogy, odd, context, map, "
+                "compare, eval, load, help "
                 "(or a single word)"
             )
         return Query("word", (head,), DEFAULT_K, text)
@@ -156,7 +168,7 @@ def parse_query(text: str) -> Query:
         if args:
             raise UsageError(USAGE["help"])
         return Query("help", (), DEFAULT_K, text)
-    if command in ("word", "near", "context", "compare"):
+    if command in ("word", "near", "context", "compare", "map"):
         if len(args) not in (1, 2):
             raise UsageError(USAGE[command])
         k = parse_k(command, args[1]) if len(args) == 2 else DEFAULT_K
@@ -266,6 +278,21 @@ def _context(emb: Embeddings, q: Query) -> QueryAnswer:
     return QueryAnswer(q, f"context of {q.words[0]}", "", (table,))
 
 
+def _map(emb: Embeddings, q: Query) -> QueryAnswer:
+    """The word and its neighbours projected to 2-D, and the neighbours as a table."""
+    from engine.words.projection import neighbourhood
+
+    word_map, near = neighbourhood(emb, q.words[0], q.k)
+    kept = (
+        ""
+        if word_map.explained != word_map.explained
+        else f" ({word_map.explained:.0%} of the variance)"
+    )
+    summary = f"PCA of {len(word_map.words)} unit vectors to 2 axes{kept}"
+    table = AnswerTable("nearest words", COSINE, tuple(near))
+    return QueryAnswer(q, f"map of {word_map.words[0]}", summary, (table,), word_map)
+
+
 def _word(emb: Embeddings, q: Query) -> QueryAnswer:
     """A bare word: what the model predicts around it (when it can), and its neighbours."""
     word, k = q.words[0], q.k
@@ -287,6 +314,7 @@ _ANSWERS = {
     "analogy": _analogy,
     "odd": _odd,
     "context": _context,
+    "map": _map,
     "word": _word,
 }
 

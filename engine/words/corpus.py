@@ -18,6 +18,7 @@ from pathlib import Path
 
 import assets
 from engine.errors import UsageError
+from engine.files import check_path, kind
 
 BUILTIN = "builtin"
 _ASSETS = Path(assets.__file__).resolve().parent
@@ -28,11 +29,14 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CHUNK = 1 << 20  # characters decoded per read
 _MAX_LINE = 1 << 20  # a line longer than this is cut at whitespace
 _SNIFF = 1 << 16  # bytes checked up front for NUL bytes and UTF-8
+MAX_TOKEN = 100  # longest word kept (word2vec's MAX_STRING)
 
 
 def tokenize(line: str) -> list[str]:
-    """Lower-case word tokens: letters/digits, with an optional ``'s``-style suffix kept on."""
-    return _TOKEN.findall(line.lower())
+    """Lower-case word tokens: letters/digits, with an optional ``'s``-style suffix kept on.
+    Tokens over ``MAX_TOKEN`` characters are no words (a base64 blob, a run of digits) and are
+    dropped, as word2vec drops them, so they cannot fill the vocabulary."""
+    return [t for t in _TOKEN.findall(line.lower()) if len(t) <= MAX_TOKEN]
 
 
 @cache
@@ -53,8 +57,9 @@ def _sniff(path: Path) -> bool:
         else:
             with path.open("rb") as fh:
                 head = fh.read(_SNIFF)
-    except OSError as exc:
-        raise UsageError(f"cannot read corpus file {path}: {exc.strerror or exc}") from None
+    except (OSError, EOFError) as exc:  # EOFError: a gzip cut short
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise UsageError(f"cannot read corpus file {path}: {reason}") from None
     if not head.strip():
         return False
     if b"\x00" in head:
@@ -128,8 +133,10 @@ def open_corpus(source: str) -> Corpus:
     """``"builtin"`` (Tiny Shakespeare, shipped), a UTF-8 text file, or a folder of ``.txt``."""
     if source == BUILTIN:
         return Corpus("tinyshakespeare", [BUILTIN_PATH])
-    path = Path(source).expanduser()
-    if not path.exists():
+    if not source.strip():
+        raise UsageError("corpus must name builtin, a UTF-8 text file or a folder of them")
+    path = check_path(source, "corpus")
+    if kind(path) is None:
         raise UsageError(f"corpus {source!r} not found (give 'builtin', a .txt file or a folder)")
     if path.is_dir():
         paths = sorted(p for p in path.rglob("*.txt") if p.is_file())

@@ -292,14 +292,16 @@ def evaluate_vectors(
     frame = Frame("eval", config, emit, cancel, pause)
     emb = load_any(config.model)
     result = EvalResult(name=emb.name, shape=(len(emb), emb.dim))
-    record = RunRecord("eval", f"{emb.name or 'vectors'}", config.out)
-    record.write_config(config)
+    record = frame.open(RunRecord("eval", f"{emb.name or 'vectors'}", config.out))
     jobs = [(p, True) for p in config.analogies] + [(p, False) for p in config.pairs]
     with frame.stoppable(result, "evaluation cancelled; the files scored so far are kept"):
         for path, analogies in jobs:
             frame.gate()
             emit(Log(f"scoring {Path(path).name}"))
-            result.scores += _scores(emb, path, analogies, config.restrict)
+            scores = _scores(emb, path, analogies, config.restrict)
+            for score in scores:  # on disk as each file is scored
+                record.append_row("scores", asdict(score))
+            result.scores += scores
 
     def write(result: EvalResult) -> Path:
         record.write_rows("scores", [asdict(s) for s in result.scores])

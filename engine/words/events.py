@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.errors import UsageError
 from engine.fields import (
-    at_least,
     between,
-    existing_file,
-    existing_path,
     option,
     rule,
+    shown,
     with_preset,
 )
-from engine.jobs import Result, device_option, out_option, seed_option
+from engine.files import kind
+from engine.jobs import Result, device_option, out_option, resume_option, seed_option
+from engine.words.evalsets import AUTO, check_value
 
 MODELS = ("sgns", "classic", "cbow")
 SOFTMAX = ("classic", "cbow")
@@ -72,6 +71,20 @@ class WordsConfig:
         check=between(1, 100),
     )
     negative: int = option(5, "negative samples per pair", used_by=("sgns",), check=between(1, 100))
+    within_lines: bool = option(
+        False,
+        "context windows stop at line ends, as gensim's do (off: the corpus is one stream)",
+        label="in lines",
+        used_by=("sgns",),
+    )
+    kernel: str = option(
+        "auto",
+        "the sgns update: numba (compiled loops, CPU), torch (any device), or auto (numba on a "
+        "CPU where it imports); a resumed run must keep its kernel to be bit-exact",
+        choices=("auto", "numba", "torch"),
+        used_by=("sgns",),
+        form=False,
+    )
     hidden: int = option(
         512, "hidden layer width", presets=_both(256), used_by=SOFTMAX, check=between(1, 100_000)
     )
@@ -116,26 +129,32 @@ class WordsConfig:
         check=between(0, 1),
     )
     seed: int = seed_option()
+    heldout: float = option(
+        0.1,
+        "share of the corpus (its end) kept out of training to measure context accuracy "
+        "each epoch (0: off)",
+        label="held out",
+        check=between(0, 0.5),
+    )
     analogies: str | None = option(
-        None,
-        "a questions-words file, scored after every epoch",
-        placeholder="questions-words file",
-        check=existing_file(),
+        AUTO,
+        "a questions-words file scored after every epoch; auto: the shipped word2vec set "
+        "when the vocabulary covers enough of it; none: off",
+        placeholder="auto, none or a file",
+        check=rule(check_value, "/nonexistent/advtui"),
     )
     pairs: str | None = option(
-        None,
-        "a WordSim353 / SimLex-999 file, scored after every epoch",
-        placeholder="wordsim/simlex file",
-        check=existing_file(),
+        AUTO,
+        "a WordSim353 / SimLex-999 file scored after every epoch; auto: the shipped "
+        "WordSim353 when the vocabulary covers enough of it; none: off",
+        placeholder="auto, none or a file",
+        check=rule(check_value, "/nonexistent/advtui"),
     )
     device: str = device_option()
     threads: int | None = option(None, "torch CPU threads", form=False, check=between(1, 1024))
     out: str | None = out_option()
-    resume: str | None = option(
-        None,
-        "continue the checkpoint of an earlier run (a run folder or its checkpoint.pt)",
-        form=False,
-        check=existing_path(),
+    resume: str | None = resume_option(
+        "training goes on from its checkpoint (or a checkpoint.pt), in a new run folder"
     )
 
     def learning_rate(self) -> float:
@@ -143,6 +162,16 @@ class WordsConfig:
         from engine.fields import spec_of
 
         return self.lr if self.lr is not None else spec_of(WordsConfig, "lr").preset(self.model)
+
+    def eval_files(self) -> dict[str, str | None]:
+        """The evaluation files ``analogies`` and ``pairs`` name (``auto``: the shipped sets;
+        whether ``auto`` scores them during training also depends on their coverage)."""
+        from engine.words.evalsets import resolve
+
+        return {
+            "analogies": resolve("analogies", self.analogies),
+            "pairs": resolve("pairs", self.pairs),
+        }
 
 
 def defaults_for(model: str) -> WordsConfig:
@@ -154,16 +183,16 @@ def defaults_for(model: str) -> WordsConfig:
 
 def _all_files(paths: tuple[str, ...]) -> str | None:
     for p in paths:
-        if not Path(p).expanduser().is_file():
-            return f"must be existing files, got {p!r}"
+        if kind(p) != "file":
+            return f"must be existing files, got {shown(p)}"
     return None
 
 
 def _model_path(path: str) -> str | None:
     if not path.strip():
         return "must name a run folder, checkpoint.pt or word2vec file"
-    if not Path(path).expanduser().exists():
-        return f"must be an existing run folder or file, got {path!r}"
+    if kind(path) is None:
+        return f"must be an existing run folder or file, got {shown(path)}"
     return None
 
 
@@ -188,7 +217,9 @@ class EvalConfig:
         check=rule(_all_files, ("/x",)),
     )
     restrict: int = option(
-        30000, "analogies: search only the N most frequent words", check=at_least(1)
+        30000,
+        "analogies: search only the N most frequent words",
+        check=between(1, 1_000_000_000),
     )
     out: str | None = out_option()
 
@@ -217,7 +248,9 @@ class TrainingStarted:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """One epoch finished: its mean loss and the epoch metrics (``accuracy``, ``wordsim``...)."""
+    """One epoch finished: its mean loss and the epoch metrics: ``context_acc`` (the seed's
+    context accuracy on the held-out slice, every model), the trainer's own ``accuracy`` on
+    training examples (classic, cbow), ``analogy`` / ``wordsim`` / ``simlex`` when scored."""
 
     model: str
     epoch: int  # 1-based
@@ -225,6 +258,20 @@ class EpochEnd:
     seconds: float
     words_per_s: float
     metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WordMap:
+    """Words placed in 2-D (a PCA of their unit vectors): a ``map`` query's answer, and the
+    Embeddings tab's live map after each ``epoch`` (0: before training). ``explained`` is the
+    share of the variance the two axes keep; ``highlight`` the words to stand out."""
+
+    words: tuple[str, ...]
+    xy: tuple[tuple[float, float], ...]
+    explained: float = float("nan")
+    highlight: tuple[str, ...] = ()
+    epoch: int = 0
+    model: str = ""
 
 
 # --------------------------------------------------------------------------- results

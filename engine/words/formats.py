@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import UsageError
-from engine.files import read_bytes
+from engine.files import check_path, read_bytes
+from engine.runs import atomic_path, write_atomic
 
 if TYPE_CHECKING:
     from engine.words.query import Embeddings
@@ -31,13 +32,12 @@ def save_word2vec(
 ) -> Path:
     """Write ``emb`` as a word2vec file (text by default; ``precision`` significant digits)."""
     _check_words(emb.words)
-    target = Path(path).expanduser()
+    target = check_path(path, "the word2vec file name")
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give a file name such as vectors.txt")
     target.parent.mkdir(parents=True, exist_ok=True)
     vectors = emb.vectors.detach().cpu().numpy().astype(np.float32, copy=False)
-    tmp = target.with_name(target.name + ".tmp")
-    with tmp.open("wb") as fh:
+    with atomic_path(target) as tmp, tmp.open("wb") as fh:
         fh.write(f"{len(emb)} {emb.dim}\n".encode())
         if binary:
             for word, row in zip(emb.words, vectors, strict=True):
@@ -53,7 +53,6 @@ def save_word2vec(
                     for w, row in zip(words, block.tolist(), strict=True)
                 )
                 fh.write(text.encode("utf-8"))
-    tmp.replace(target)
     return target
 
 
@@ -158,27 +157,27 @@ def load_word2vec(path: str | os.PathLike[str], *, name: str | None = None) -> E
 
 def save_projector(emb: Embeddings, folder: str | os.PathLike[str]) -> tuple[Path, Path]:
     """``vectors.tsv`` + ``metadata.tsv`` for https://projector.tensorflow.org ("Load")."""
-    out = Path(folder).expanduser()
+    out = check_path(folder, "the projector folder name")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file; the projector export needs a folder")
     out.mkdir(parents=True, exist_ok=True)
     vectors = emb.vectors.detach().cpu().numpy()
     fmt = "\t".join(["%.6g"] * emb.dim)
     vec_path = out / "vectors.tsv"
-    vec_path.write_text("".join(f"{fmt % tuple(r)}\n" for r in vectors.tolist()), "utf-8")
-    meta_path = out / "metadata.tsv"
+    text = "".join(f"{fmt % tuple(r)}\n" for r in vectors.tolist())
+    write_atomic(vec_path, text.encode("utf-8"))
     if emb.counts is not None and len(emb.counts) == len(emb):
         # several columns need a header line; one column must not have one
         rows = [f"{w}\t{int(c)}\n" for w, c in zip(emb.words, emb.counts, strict=True)]
-        meta_path.write_text("word\tcount\n" + "".join(rows), "utf-8")
+        meta = "word\tcount\n" + "".join(rows)
     else:
-        meta_path.write_text("".join(f"{w}\n" for w in emb.words), "utf-8")
-    return vec_path, meta_path
+        meta = "".join(f"{w}\n" for w in emb.words)
+    return vec_path, write_atomic(out / "metadata.tsv", meta.encode("utf-8"))
 
 
 def load_any(path: str | os.PathLike[str]) -> Embeddings:
     """Open a run folder, one of our checkpoints (``.pt``) or a word2vec file."""
-    p = Path(path).expanduser()
+    p = check_path(path, "the vectors' path")
     if p.is_dir():
         for candidate in ("checkpoint.pt", "vectors.txt"):
             if (p / candidate).is_file():

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import UsageError
+from engine.memory import BatchSize, is_oom
 
 MODELS = ("classic", "cbow")
 OPTIMIZERS = ("adam", "sgd")
@@ -150,6 +151,16 @@ def multiset_hits(predicted: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
     return (found > rank).sum(dim=1)
 
 
+def top_words(scores: Callable[[torch.Tensor], torch.Tensor], ids: torch.Tensor, k: int,
+              vocab_size: int, budget: int = 1 << 24) -> torch.Tensor:  # fmt: skip
+    """The ``k`` best-scored words for each id, ``scores(chunk) -> [n, V]`` a chunk at a time
+    (at most ``budget`` scores held at once, whatever the vocabulary)."""
+    chunk = max(1, budget // max(vocab_size, 1))
+    k = min(k, vocab_size)
+    parts = [scores(ids[i : i + chunk]).topk(k, dim=1).indices for i in range(0, len(ids), chunk)]
+    return torch.cat(parts) if parts else torch.zeros(0, k, dtype=torch.long)
+
+
 def windows(ids: np.ndarray, context_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(centres[N], contexts[N, 2c])`` for every position with ``c`` words on both sides."""
     c = context_size
@@ -255,6 +266,7 @@ class SoftmaxTrainer:
         self.device = torch.device(device)
         self.generator = generator
         self.epoch = 0
+        self.oom: BatchSize | None = None  # splits a step on out-of-memory (the job's)
 
         centres, contexts = windows(ids, context_size)
         self.centres = torch.as_tensor(centres, dtype=torch.long).to(self.device)
@@ -283,13 +295,34 @@ class SoftmaxTrainer:
     # ------------------------------------------------------------------ training
 
     def step(self, rows: torch.Tensor) -> float:
-        """One optimizer step on the examples ``rows``; returns the batch's mean loss."""
+        """One optimizer step on the examples ``rows``; returns the batch's mean loss. Out of
+        memory (``oom`` set by the job), the step is redone in parts whose gradients add up
+        to the whole batch's."""
+        while True:
+            try:
+                return self._step(rows, self.oom.size if self.oom else len(rows))
+            except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+                if self.oom is None or not is_oom(exc):
+                    raise
+                self.optimizer.zero_grad(set_to_none=True)
+                self.oom.halve(exc)
+
+    def _step(self, rows: torch.Tensor, size: int) -> float:
         self.model.train()
-        loss = self.model.loss(self.centres[rows], self.contexts[rows])
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if size >= len(rows):  # the usual case: one part
+            loss = self.model.loss(self.centres[rows], self.contexts[rows])
+            loss.backward()
+            self.optimizer.step()
+            return float(loss.detach())
+        total = 0.0
+        for i in range(0, len(rows), size):
+            part = rows[i : i + size]
+            loss = self.model.loss(self.centres[part], self.contexts[part])
+            (loss * (len(part) / len(rows))).backward()
+            total += float(loss.detach()) * len(part)
         self.optimizer.step()
-        return float(loss.detach())
+        return total / len(rows)
 
     def train_epoch(self, on_batch: Callable[[int, float], None]) -> dict[str, float]:
         """One shuffled pass; ``on_batch(words, loss)`` after every step (may raise Cancelled)."""
@@ -323,6 +356,18 @@ class SoftmaxTrainer:
                 hits += (self.model.predict(contexts) == centres).sum()
         denom = n * (2 * self.context_size if self.model_name == "classic" else 1)
         return int(hits) / denom
+
+    @torch.no_grad()
+    def guess_context(self, ids: torch.Tensor, k: int) -> torch.Tensor:
+        """The predicted context words of each centre id (``engine.words.heldout``):
+        ``classic`` the top word of each of its ``2c`` positions, ``cbow`` its ``k`` best."""
+        self.model.eval()
+        ids = ids.to(self.device)
+        if self.model_name == "classic":
+            chunk = max(1, _EVAL_ELEMENTS // (self.model.positions * self.vocab_size))
+            parts = [self.model.predict(ids[i : i + chunk]) for i in range(0, len(ids), chunk)]
+            return torch.cat(parts)
+        return top_words(self.model.context_scores, ids, k, self.vocab_size)
 
     # ------------------------------------------------------------------ queries
 

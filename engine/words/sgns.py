@@ -3,18 +3,29 @@ and Phrases and their Compositionality", https://arxiv.org/abs/1310.4546), as wo
 
 - frequent words are subsampled with word2vec's keep probability, redrawn every epoch;
 - each centre word gets a reduced window ``b`` drawn uniformly from ``1..window`` (so near
-  context words count more);
+  context words count more); with ``line_starts`` windows stop at line ends, as gensim's do;
 - negatives come from the unigram distribution raised to 0.75;
 - the learning rate decays linearly from ``lr`` to ``lr * 1e-4`` over all epochs.
 
-Why it is fast without autograd: pairs are generated vectorised for a whole batch of centre
-words, the gradients of ``log sigmoid(u.v) + sum log sigmoid(-u.n)`` are written out by hand
-(one sigmoid per score), negatives are shared by small groups of pairs so they become one
-batched matrix product, and updates go straight into the two matrices with ``index_add_`` (only
-the touched rows). A row met many times in one batch (``the``, ``and``) has its summed update
-scaled down to at most ``row_cap`` single updates, which stands in for the sequential updates
-of the C code. Each epoch's randomness comes from a generator seeded by ``(seed, epoch)``, so
-resuming from a checkpoint reproduces an uninterrupted run exactly.
+One update covers a batch of centre words: all scores are taken from the weights as they were
+when the batch began, then all updates are added (batch-synchronous, so the result does not
+depend on the order of the work or the number of threads). Negatives are shared by small groups
+of pairs, and a row met many times in one batch (``the``, ``and``) has its summed update scaled
+down to at most ``row_cap`` single updates, which stands in for the sequential updates of the C
+code. The defaults (``batch`` 512 centre words, ``row_cap`` 48) are the ones that matched or beat
+gensim on analogies, WordSim353 and SimLex-999 together (docs/benchmarks.md).
+
+Two implementations of one batch, on the same pairs and negatives (the same random draws):
+
+- ``torch``: tensor operations, gradients written out by hand (one sigmoid per score, negatives
+  as one batched matrix product, ``index_add_`` into the touched rows); runs on any device;
+- ``numba`` (:mod:`engine.words.sgns_numba`): the same arithmetic as compiled loops, one pass
+  per pair, no intermediate tensors; the CPU default where numba imports. On a CPU the torch
+  version issues about ninety small operations per batch, and their fixed costs and memory
+  traffic, not the arithmetic, set its speed.
+
+Each epoch's randomness comes from a generator seeded by ``(seed, epoch)``, so resuming from a
+checkpoint reproduces an uninterrupted run exactly.
 """
 
 from __future__ import annotations
@@ -26,14 +37,40 @@ import numpy as np
 import torch
 
 from engine.errors import UsageError
+from engine.memory import BatchSize, is_oom
 from engine.words.vocab import keep_probabilities
 
 MIN_LR_FRACTION = 1e-4
+KERNELS = ("auto", "numba", "torch")
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
     """A 63-bit seed for one epoch's generator (independent streams per epoch)."""
     return int(np.random.SeedSequence([seed, epoch]).generate_state(2, np.uint64)[0] >> 1)
+
+
+def pick_kernel(kernel: str, device: torch.device) -> str:
+    """``numba`` on a CPU where numba imports, else ``torch`` (the only one for a GPU)."""
+    if kernel not in KERNELS:
+        raise UsageError(f"unknown sgns kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
+    if kernel == "torch" or (kernel == "auto" and device.type != "cpu"):
+        return "torch"
+    if device.type != "cpu":
+        raise UsageError(f"the numba kernel runs on the CPU, not on {device.type}")
+    try:
+        import engine.words.sgns_numba  # noqa: F401
+    except (ImportError, OSError) as exc:
+        if kernel == "numba":
+            raise UsageError(f"the numba kernel is not available here ({exc})") from None
+        return "torch"
+    return "numba"
+
+
+def line_numbers(line_starts: np.ndarray, length: int) -> np.ndarray:
+    """The line number of each of ``length`` tokens, from the offsets where lines start."""
+    starts = np.asarray(line_starts, dtype=np.int64)
+    marks = np.bincount(starts[(starts > 0) & (starts < length)], minlength=length)
+    return np.cumsum(marks[:length]).astype(np.int32)
 
 
 class SGNSTrainer:
@@ -42,6 +79,10 @@ class SGNSTrainer:
     ``batch`` is the number of centre words per update (each brings about ``window + 1`` pairs).
     ``on_batch(words, loss)`` gets the corpus words the batch covered (before subsampling, so
     the counts add up to :attr:`words_per_epoch`) and the batch's mean loss per pair.
+    ``line_starts`` (offsets in ``ids`` where lines begin) keeps context windows inside a line,
+    as gensim's are; without it the ids are one stream. ``kernel`` picks the implementation of
+    a batch: ``numba`` (compiled loops, CPU), ``torch`` (tensor operations, any device) or
+    ``auto`` (numba on a CPU where it imports). Both train on the same pairs and negatives.
     """
 
     model_name = "sgns"
@@ -57,45 +98,70 @@ class SGNSTrainer:
         negative: int = 5,
         sample: float = 1e-3,
         lr: float = 0.025,
-        batch: int = 1024,
+        batch: int = 512,
         epochs: int = 5,
         seed: int = 0,
         device: torch.device | str = "cpu",
         group: int = 32,
-        row_cap: int = 32,
+        row_cap: int = 48,
+        line_starts: np.ndarray | None = None,
+        kernel: str = "auto",
     ) -> None:
         self.device = torch.device(device)
         self.vocab_size = vocab_size
         self.dim, self.window, self.negative = dim, window, negative
         self.lr, self.batch, self.epochs, self.seed = lr, batch, epochs, seed
         self.group, self.row_cap = group, row_cap
+        self.kernel = pick_kernel(kernel, self.device)
         self.words_per_epoch = int(len(ids))
         self.ids = torch.from_numpy(np.asarray(ids, dtype=np.int32)).to(self.device)
+        self.line = None
+        if line_starts is not None:
+            self.line = torch.from_numpy(line_numbers(line_starts, len(ids))).to(self.device)
         keep = keep_probabilities(counts, sample)
         self.keep = torch.tensor(keep, dtype=torch.float32, device=self.device)
         noise = np.asarray(counts, dtype=np.float64) ** 0.75
         self.noise_cdf = torch.tensor(np.cumsum(noise / noise.sum()), device=self.device).float()
+        # log P(c | w) = v_in . v_out + log(k P_noise(c)) at SGNS's optimum (Levy & Goldberg
+        # 2014, with word2vec's smoothed noise); pairs were drawn from the subsampled corpus,
+        # so a context word's keep probability is divided back out
+        prior = np.log(noise / noise.sum()) - np.log(np.maximum(keep, 1e-12))
+        self.log_prior = torch.tensor(prior, dtype=torch.float32, device=self.device)
         self.noise_cdf[-1] = 1.0
+        self._noise_cdf_np = self.noise_cdf.cpu().numpy()
         init = torch.Generator().manual_seed(epoch_seed(seed, 1 << 30))
         w_in = (torch.rand(vocab_size, dim, generator=init) - 0.5) / dim
         self.w_in = w_in.to(self.device)
         self.w_out = torch.zeros(vocab_size, dim, device=self.device)
+        offsets = torch.cat([torch.arange(-window, 0), torch.arange(1, window + 1)])
+        self._offsets = offsets.to(self.device)
+        self._fused = None  # the numba kernel's buffers, made on first use
         self.epoch = 0  # epochs finished
         self._position: tuple | None = None  # inside an epoch: where the next batch starts
+        self.oom: BatchSize | None = None  # halves the batch on out-of-memory (the job's)
         self._lock = threading.Lock()
 
-    # ------------------------------------------------------------------ training
+    # ------------------------------------------------------------------ random draws
 
-    def _pairs(self, kept: torch.Tensor, start: int, stop: int, gen: torch.Generator):
+    def _reach(self, centres: int, gen: torch.Generator) -> torch.Tensor:
+        """Each centre's reduced window, uniform in ``1..window`` (word2vec's dynamic window)."""
+        return torch.randint(1, self.window + 1, (centres, 1), generator=gen, device=self.device)
+
+    def _negatives(self, groups: int, gen: torch.Generator) -> torch.Tensor:
+        """``negative`` ids per group of pairs, drawn from the unigram^0.75 distribution."""
+        draw = torch.rand(groups * self.negative, generator=gen, device=self.device)
+        return torch.searchsorted(self.noise_cdf, draw).clamp_(max=self.vocab_size - 1)
+
+    # ------------------------------------------------------------------ training, torch
+
+    def _pairs(self, kept: torch.Tensor, start: int, stop: int, gen: torch.Generator, line=None):
         """(centre, context) ids for centres ``kept[start:stop]`` with dynamic windows."""
         pos = torch.arange(start, stop, device=self.device)
-        reach = torch.randint(
-            1, self.window + 1, (stop - start, 1), generator=gen, device=self.device
-        )
-        w = self.window
-        offsets = torch.cat([torch.arange(-w, 0), torch.arange(1, w + 1)]).to(self.device)
-        other = pos.unsqueeze(1) + offsets  # [C, 2w] positions of the context words
-        ok = (offsets.abs() <= reach) & (other >= 0) & (other < len(kept))
+        reach = self._reach(stop - start, gen)
+        other = pos.unsqueeze(1) + self._offsets  # [C, 2w] positions of the context words
+        ok = (self._offsets.abs() <= reach) & (other >= 0) & (other < len(kept))
+        if line is not None:  # windows stop at line ends
+            ok &= line[other.clamp(0, len(kept) - 1)] == line[pos].unsqueeze(1)
         # offset-major order: consecutive pairs (which share negatives) have different centres
         col, row = ok.t().nonzero(as_tuple=True)
         return kept[pos[row]].long(), kept[other[row, col]].long()
@@ -106,16 +172,18 @@ class SGNSTrainer:
         return self.row_cap / seen[rows].clamp(min=self.row_cap).float()
 
     def _step(self, u: torch.Tensor, v: torch.Tensor, lr: float, gen: torch.Generator) -> float:
-        """One SGNS update on pairs ``(u, v)``; returns the mean loss per pair."""
+        """One SGNS update on pairs ``(u, v)`` with tensor operations; the mean loss per pair."""
         b, k, g, d = len(u), self.negative, self.group, self.dim
         groups = -(-b // g)
+        ones = torch.ones(b, device=u.device)
+        su, sv = (self._row_scale(u), self._row_scale(v)) if self.row_cap else (ones, ones)
         pad = groups * g - b
         if pad:  # repeat a few pairs so the batch splits into whole groups; mask them out
             again = torch.arange(pad, device=u.device) % b
-            u = torch.cat([u, u[again]])
-            v = torch.cat([v, v[again]])
-        draw = torch.rand(groups * k, generator=gen, device=self.device)
-        neg = torch.searchsorted(self.noise_cdf, draw).clamp_(max=self.vocab_size - 1)
+            u, v = torch.cat([u, u[again]]), torch.cat([v, v[again]])
+            su = torch.cat([su, torch.zeros(pad, device=u.device)])
+            sv = torch.cat([sv, torch.zeros(pad, device=u.device)])
+        neg = self._negatives(groups, gen)
         with self._lock:
             h = self.w_in.index_select(0, u)  # [B, D]
             o = self.w_out.index_select(0, v)  # [B, D]
@@ -128,24 +196,40 @@ class SGNSTrainer:
             loss = -torch.log(likelihood.flatten()[:b].clamp_min(1e-30)).sum().item()
             gp = (1.0 - sp).mul_(lr)  # d/d(score) of log sigmoid(score), times lr
             gn = sn.mul_(-lr)  # d/d(score) of log sigmoid(-score), times lr
-            if pad:
-                gp[b:] = 0
+            if pad:  # padded pairs: no negative update (su, sv are 0 there already)
                 gn.view(-1, k)[b:] = 0
-            gp_o = gp
-            if self.row_cap:  # scale the coefficients, not the [B, D] gradients
-                su = self._row_scale(u)
-                gp_o = gp * self._row_scale(v)
-                gp = gp * su
-                gn_h = gn * su.view(groups, g, 1)
-            else:
-                gn_h = gn
-            grad_h = torch.baddbmm((gp.unsqueeze(1) * o).view(groups, g, d), gn_h, nv).view(-1, d)
-            grad_o = gp_o.unsqueeze(1) * h
-            grad_n = torch.bmm(gn.transpose(1, 2), hg).view(-1, d)  # [G*K, D]
-            self.w_in.index_add_(0, u, grad_h)
-            self.w_out.index_add_(0, v, grad_o)
-            self.w_out.index_add_(0, neg, grad_n)
+            # the row cap scales the coefficients, not the [B, D] gradients
+            gn_h = gn * su.view(groups, g, 1)
+            grad_h = torch.baddbmm(((gp * su).unsqueeze(1) * o).view(groups, g, d), gn_h, nv)
+            self.w_in.index_add_(0, u, grad_h.view(-1, d))
+            self.w_out.index_add_(0, v, (gp * sv).unsqueeze(1) * h)
+            self.w_out.index_add_(0, neg, torch.bmm(gn.transpose(1, 2), hg).view(-1, d))
         return loss / b
+
+    def _batch_torch(self, kept, line, start: int, stop: int, lr: float, gen) -> tuple:
+        u, v = self._pairs(kept, start, stop, gen, line)
+        return (self._step(u, v, lr, gen), len(u)) if len(u) else (0.0, 0)
+
+    # ------------------------------------------------------------------ training, numba
+
+    def _batch_numba(self, kept, line, start: int, stop: int, lr: float, gen) -> tuple:
+        """The same batch as :meth:`_batch_torch` (same draws), in compiled loops."""
+        if self._fused is None:
+            from engine.words.sgns_numba import FusedStep
+
+            self._fused = FusedStep(
+                self.vocab_size, self.dim, self.negative, self.group, self.row_cap
+            )
+        fused = self._fused
+        reach = self._reach(stop - start, gen).numpy()
+        count = fused.pairs(kept, line, start, stop, reach, self.window)
+        if not count:
+            return 0.0, 0
+        draw = torch.rand(-(-count // self.group) * self.negative, generator=gen).numpy()
+        neg = fused.negatives(self._noise_cdf_np, draw)
+        with self._lock:
+            loss = fused.step(self.w_in.numpy(), self.w_out.numpy(), neg, lr)
+        return loss / count, count
 
     def train_epoch(self, on_batch: Callable[[int, float], None]) -> dict[str, float]:
         """One pass over the ids; ``on_batch`` may raise ``Cancelled`` between updates.
@@ -158,21 +242,29 @@ class SGNSTrainer:
         draw = torch.rand(len(self.ids), generator=gen, device=self.device)
         where = torch.nonzero(draw < self.keep[self.ids.long()]).squeeze(1)
         kept = self.ids[where]
+        line = None if self.line is None else self.line[where]
+        batch_fn = self._batch_torch
+        if self.kernel == "numba":
+            batch_fn = self._batch_numba
+            kept, line = kept.numpy(), (np.zeros(0, np.int32) if line is None else line.numpy())
         total_words = self.epochs * self.words_per_epoch
         done_before = epoch * self.words_per_epoch
         first, raw_done, loss_sum, pairs_sum = 0, 0, 0.0, 0
         if self._position is not None:  # resuming inside this epoch
             first, raw_done, loss_sum, pairs_sum, gen_state = self._position
             gen.set_state(gen_state)
-        for start in range(first, len(kept), self.batch):
+        start = first
+        while start < len(kept):
             stop = min(start + self.batch, len(kept))
             raw_end = self.words_per_epoch if stop == len(kept) else int(where[stop])
             progress = (done_before + raw_done) / total_words
             lr = self.lr * max(MIN_LR_FRACTION, 1.0 - progress)
-            u, v = self._pairs(kept, start, stop, gen)
-            loss = self._step(u, v, lr, gen) if len(u) else 0.0
-            loss_sum += loss * len(u)
-            pairs_sum += len(u)
+            loss, pairs = self._update(batch_fn, kept, line, start, stop, lr, gen)
+            if pairs is None:  # out of memory: the batch was halved, try it again
+                continue
+            start = stop
+            loss_sum += loss * pairs
+            pairs_sum += pairs
             words, raw_done = raw_end - raw_done, raw_end
             self._position = (stop, raw_done, loss_sum, pairs_sum, gen.get_state())
             on_batch(words, loss)
@@ -181,6 +273,21 @@ class SGNSTrainer:
         self.epoch = epoch + 1
         self._position = None
         return {"loss": loss_sum / max(pairs_sum, 1), "pairs": float(pairs_sum)}
+
+    def _update(self, batch_fn, kept, line, start: int, stop: int, lr: float, gen):
+        """One batch's update: ``(loss, pairs)``, or ``(0, None)`` when memory ran out and the
+        batch was halved (``oom``, set by the job, says so in its log); the generator is put
+        back so the retried halves draw what an uninterrupted run would."""
+        state = gen.get_state()
+        try:
+            return batch_fn(kept, line, start, stop, lr, gen)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+            if self.oom is None or not is_oom(exc):
+                raise
+            gen.set_state(state)
+            self.oom.halve(exc)
+            self.batch = self.oom.size
+            return 0.0, None
 
     @property
     def words_done_in_epoch(self) -> int:
@@ -193,6 +300,19 @@ class SGNSTrainer:
         """CPU copies of the input and output vectors (safe while training in another thread)."""
         with self._lock:
             return self.w_in.detach().to("cpu", copy=True), self.w_out.detach().to("cpu", copy=True)
+
+    @torch.no_grad()
+    def guess_context(self, ids: torch.Tensor, k: int) -> torch.Tensor:
+        """The ``k`` likeliest context words of each centre id by the model's own estimate of
+        ``log P(c | w)``: ``v_in . v_out`` plus the context word's log prior (see above;
+        ``v_in . v_out`` alone is a PMI and ranks rare words first)."""
+        from engine.words.models import top_words
+
+        w_in, w_out, prior = self.w_in, self.w_out, self.log_prior
+        with self._lock:
+            return top_words(
+                lambda rows: w_in[rows] @ w_out.T + prior, ids.to(self.device), k, self.vocab_size
+            )
 
     def embeddings(self, words: list[str], counts=None, name: str = ""):
         from engine.words.vectors import sgns_embeddings

@@ -25,7 +25,6 @@ from engine.jobs import (
     CancelToken,
     Emit,
     Frame,
-    Gate,
     Log,
     Metric,
     PauseToken,
@@ -34,7 +33,8 @@ from engine.jobs import (
     ignore,
     pick_device,
 )
-from engine.runs import RunRecord
+from engine.memory import BatchSize
+from engine.runs import RunRecord, writable_root
 from engine.words.checkpoint import load_checkpoint, save_checkpoint
 from engine.words.corpus import load_stopwords, open_corpus
 from engine.words.events import (
@@ -44,16 +44,21 @@ from engine.words.events import (
     WordsResult,
     defaults_for,
 )
-from engine.words.vocab import Vocab, build_and_encode
+from engine.words.heldout import split, train_lines
+from engine.words.vocab import Vocab, build_and_encode_lines
+from engine.words.watch import EpochWatch
 
 __all__ = ["train_words", "defaults_for"]
 
-SGNS_BATCH = {"cpu": 1024, "gpu": 8192}  # centre words per update (a GPU wants bigger ones)
+SGNS_BATCH = {"cpu": 512, "gpu": 8192}  # centre words per update (a GPU wants bigger ones)
 # Settings a resumed run must share with its checkpoint (the rest may change).
 _RESUME_KEYS = (
     "corpus", "model", "dim", "window", "negative", "min_count", "max_vocab", "sample",
-    "stopwords", "max_words", "batch", "lr", "hidden", "seed",
+    "stopwords", "max_words", "batch", "lr", "hidden", "seed", "heldout", "within_lines",
+    "kernel",
 )  # fmt: skip
+# What a checkpoint written before a setting existed had instead (it trained on everything).
+_BEFORE = {"heldout": 0.0}
 
 
 class Live:
@@ -78,8 +83,11 @@ def batch_size(config: WordsConfig, device: Any) -> int:
     return SGNS_BATCH["cpu" if getattr(device, "type", "cpu") == "cpu" else "gpu"]
 
 
-def make_trainer(config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any) -> Any:
-    """The trainer of ``config.model`` over the encoded corpus ``ids``."""
+def make_trainer(
+    config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any, starts: Any = None
+) -> Any:
+    """The trainer of ``config.model`` over the encoded corpus ``ids`` (``starts``: where its
+    lines begin, for windows that stay inside a line)."""
     c, batch, lr = config, batch_size(config, device), config.learning_rate()
     if c.model == "sgns":
         from engine.words.sgns import SGNSTrainer
@@ -89,6 +97,7 @@ def make_trainer(config: WordsConfig, vocab: Vocab, ids: np.ndarray, device: Any
         return SGNSTrainer(
             len(vocab), ids, vocab.counts, dim=c.dim, window=c.window, negative=c.negative,
             sample=c.sample, lr=lr, batch=batch, epochs=c.epochs, seed=c.seed, device=device,
+            line_starts=starts if c.within_lines else None, kernel=c.kernel,
         )  # fmt: skip
     import torch
 
@@ -124,9 +133,9 @@ def _resume_payload(config: WordsConfig) -> dict | None:
     payload = load_checkpoint(path / "checkpoint.pt" if path.is_dir() else path)
     saved = payload["config"]
     for key in _RESUME_KEYS:
-        if saved.get(key) != getattr(config, key):
+        if saved.get(key, _BEFORE.get(key)) != getattr(config, key):
             raise UsageError(
-                f"cannot resume: the checkpoint has {key}={saved.get(key)!r}, "
+                f"cannot resume: the checkpoint has {key}={saved.get(key, _BEFORE.get(key))!r}, "
                 f"this run has {key}={getattr(config, key)!r}"
             )
     if payload["epoch"] >= config.epochs:
@@ -137,8 +146,9 @@ def _resume_payload(config: WordsConfig) -> dict | None:
     return payload
 
 
-def _read(config: WordsConfig, emit: Emit, cancel: CancelToken) -> tuple[Vocab, np.ndarray]:
-    """Vocabulary and encoded ids in one streaming pass (cancellable on a big corpus)."""
+def _read(config: WordsConfig, emit: Emit, cancel: CancelToken) -> tuple[Vocab, Any, Any]:
+    """Vocabulary, encoded ids and where each line starts, in one streaming pass (cancellable
+    on a big corpus)."""
     corpus = open_corpus(config.corpus)
     emit(Log(f"reading corpus {corpus.name} ({len(corpus.paths)} file(s))"))
     stop = load_stopwords() if config.stopwords else None
@@ -150,7 +160,7 @@ def _read(config: WordsConfig, emit: Emit, cancel: CancelToken) -> tuple[Vocab, 
             yield tokens
 
     c = config
-    return build_and_encode(lines(), c.min_count, c.max_vocab, stop, c.max_words)
+    return build_and_encode_lines(lines(), c.min_count, c.max_vocab, stop, c.max_words)
 
 
 def train_words(
@@ -164,21 +174,24 @@ def train_words(
 
     frame = Frame("words", config, emit, cancel, pause)
     payload = _resume_payload(config)
+    writable_root("words", config.out)
     device = pick_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
     result = WordsResult()
     with frame.stoppable(result, "cancelled while reading the corpus; nothing trained"):
-        vocab, ids = _read(config, emit, frame.cancel)
+        vocab, ids, starts = _read(config, emit, frame.cancel)
     if result.cancelled:
         return frame.finish(result)
     if payload is not None and list(payload["words"]) != vocab.words:
         raise UsageError(
             "cannot resume: the corpus gives a different vocabulary than the checkpoint"
         )
-    run = _Run(config, vocab, make_trainer(config, vocab, ids, device), emit, frame.gate)
-    run.begin(payload, device)
+    train_ids, held_ids = split(ids, config.heldout)
+    trainer = make_trainer(config, vocab, train_ids, device, train_lines(starts, len(train_ids)))
+    run = _Run(config, vocab, trainer, emit, frame, EpochWatch(config, vocab, held_ids))
     with frame.stoppable(result, "training cancelled; the checkpoint keeps what it finished"):
+        run.begin(payload, device)
         run.train()
     return frame.finish(result, run.write)
 
@@ -187,10 +200,13 @@ class _Run:
     """One training run from its first epoch (or its resumed one) to its records."""
 
     def __init__(
-        self, config: WordsConfig, vocab: Vocab, trainer: Any, emit: Emit, gate: Gate
-    ) -> None:
+        self, config: WordsConfig, vocab: Vocab, trainer: Any, emit: Emit, frame: Frame,
+        watch: EpochWatch,
+    ) -> None:  # fmt: skip
         self.config, self.vocab, self.trainer = config, vocab, trainer
-        self.emit, self.gate = emit, gate
+        self.emit, self.frame, self.gate, self.watch = emit, frame, frame.gate, watch
+        unit = "centre words" if config.model == "sgns" else "examples"
+        trainer.oom = BatchSize(batch_size(config, trainer.device), emit, unit, trainer.device)
         self.history: list[EpochEnd] = []
         self.first = 0
         self.losses: list[float] = []
@@ -203,8 +219,10 @@ class _Run:
             trainer.load_state_dict(payload["trainer"])
             self.history = [EpochEnd(**h) for h in payload["history"]]
             self.first = int(payload["epoch"])
-        self.record = RunRecord("words", f"{c.model}-{open_corpus(c.corpus).name}", root=c.out)
-        self.record.write_config(c)
+        record = RunRecord("words", f"{c.model}-{open_corpus(c.corpus).name}", root=c.out)
+        self.record = self.frame.open(record, epochs_total=c.epochs, epochs_done=self.first)
+        if self.history:  # a resumed run's folder starts with the epochs it continues
+            self.record.write_rows("epochs", [dataclasses.asdict(h) for h in self.history])
         wpe = trainer.words_per_epoch
         live = Live(c, self.vocab, trainer)
         label = device_label(device)
@@ -212,6 +230,9 @@ class _Run:
         self.emit(Log(f"vocabulary {len(self.vocab):,} words, {wpe:,} corpus words; {label}"))
         if payload is not None:
             self.emit(Log(f"resumed from {c.resume} after epoch {self.first}"))
+        self.watch.announce(self.emit)
+        if not self.first:
+            self.emit(self.watch.map(self._vectors(), 0))
         meter = RateMeter("words", wpe * c.epochs, self.emit, unit="words")
         meter.done = wpe * self.first + int(getattr(trainer, "words_done_in_epoch", 0))
         self.gate.meter = meter
@@ -238,37 +259,33 @@ class _Run:
             seconds = time.perf_counter() - t0 - (self.gate.paused - paused)
             self._epoch_end(epoch, metrics, seconds)
 
+    def _vectors(self) -> Any:
+        """A copy of the vectors as they are now (for the scores and the map)."""
+        vocab = self.vocab
+        return self.trainer.embeddings(vocab.words, counts=vocab.counts, name=self.config.model)
+
     def _epoch_end(self, epoch: int, metrics: dict[str, float], seconds: float) -> None:
         c, wpe = self.config, self.trainer.words_per_epoch
-        if c.analogies or c.pairs:  # a copy of the vectors only when something scores it
-            metrics.update(self._evaluate())
+        emb = self._vectors()
+        metrics.update(self.watch.measure(self.trainer, emb))
         loss = float(metrics.get("loss", float("nan")))
         end = EpochEnd(
             c.model, epoch, loss, seconds, wpe / seconds if seconds > 0 else 0.0, metrics
         )
         self.history.append(end)
+        # on disk before anyone hears of it: the checkpoint first (a row on disk means its
+        # epoch is kept), then the row, the table and the summary
+        self._save(epoch)
+        self.record.append_row("epochs", dataclasses.asdict(end))
+        self.record.write_json("epochs.json", [dataclasses.asdict(h) for h in self.history])
+        self.record.update(epochs_done=epoch)
         self.emit(end)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         self.emit(Log(f"epoch {epoch}/{c.epochs}: {shown} ({end.words_per_s:,.0f} words/s)"))
-        self._save(epoch)
-
-    def _evaluate(self) -> dict[str, float]:
-        from engine.words.evaluate import evaluate_analogies, evaluate_pairs
-
-        c = self.config
-        emb = self.trainer.embeddings(self.vocab.words, counts=self.vocab.counts, name=c.model)
-        metrics: dict[str, float] = {}
-        if c.analogies:
-            metrics["analogy"] = float(evaluate_analogies(emb, c.analogies).overall)
-        if c.pairs:
-            key = "simlex" if "simlex" in Path(c.pairs).name.lower() else "wordsim"
-            metrics[key] = float(evaluate_pairs(emb, c.pairs).spearman)
-        return metrics
+        self.emit(self.watch.map(emb, epoch))
 
     def _save(self, epochs_done: int) -> None:
-        """The epoch table and the checkpoint (atomic), so a crash keeps every finished epoch."""
-        if self.history:
-            self.record.write_rows("epochs", [dataclasses.asdict(h) for h in self.history])
+        """The checkpoint (atomic), so a crash keeps every finished epoch."""
         save_checkpoint(
             self.record.file("checkpoint.pt"), config=self.config, vocab=self.vocab,
             trainer_state=self.trainer.state_dict(), epoch=epochs_done, history=self.history,
@@ -280,6 +297,8 @@ class _Run:
 
         if result.cancelled:
             self._save(len(self.history))
+        if self.history:
+            self.record.write_rows("epochs", [dataclasses.asdict(h) for h in self.history])
         c, vocab = self.config, self.vocab
         result.embeddings = self.trainer.embeddings(vocab.words, counts=vocab.counts, name=c.model)
         result.history = self.history

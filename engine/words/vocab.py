@@ -55,13 +55,21 @@ def _kept(
 
 def _scan(
     corpus: Iterable[list[str]], stopwords: frozenset[str] | None, max_words: int | None
-) -> tuple[list[str], np.ndarray]:
-    """Provisional ids in first-appearance order and the id of every kept token (one pass)."""
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Provisional ids in first-appearance order, the id of every kept token, and the offset
+    where each line's tokens start (one pass)."""
     index: dict[str, int] = {}
     ids = array("i")
+    starts = array("q")
     for tokens in _kept(corpus, stopwords, max_words):
+        starts.append(len(ids))
         ids.extend([index.setdefault(t, len(index)) for t in tokens])
-    return list(index), np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
+    raw = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
+    return (
+        list(index),
+        raw,
+        np.frombuffer(starts, dtype=np.int64) if len(starts) else np.zeros(0, np.int64),
+    )
 
 
 def build_and_encode(
@@ -72,16 +80,32 @@ def build_and_encode(
     max_words: int | None = None,
 ) -> tuple[Vocab, np.ndarray]:
     """The vocabulary and the int32 ids of the kept tokens, from one pass over the corpus."""
+    vocab, ids, _ = build_and_encode_lines(corpus, min_count, max_vocab, stopwords, max_words)
+    return vocab, ids
+
+
+def build_and_encode_lines(
+    corpus: Iterable[list[str]],
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    stopwords: frozenset[str] | None = None,
+    max_words: int | None = None,
+) -> tuple[Vocab, np.ndarray, np.ndarray]:
+    """As :func:`build_and_encode`, plus where each line starts in the ids (int64 offsets).
+
+    A line whose words all fall out of the vocabulary starts where the next one does; the
+    offsets let a trainer keep context windows inside a line, as gensim does.
+    """
     if min_count < 1:
         raise UsageError(f"min_count must be at least 1, got {min_count}")
     if max_vocab is not None and max_vocab < 1:
         raise UsageError(f"max_vocab must be at least 1, got {max_vocab}")
     if max_words is not None and max_words < 1:
         raise UsageError(f"max_words must be at least 1, got {max_words}")
-    words, raw = _scan(corpus, stopwords, max_words)
+    words, raw, starts = _scan(corpus, stopwords, max_words)
     if not len(raw):
         raise UsageError("the corpus has no words (after tokenising and stop-word removal)")
-    counts = np.bincount(raw, minlength=len(words)).astype(np.int64)
+    counts = _count(raw, len(words))
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] >= min_count]
     if max_vocab is not None:
@@ -93,8 +117,47 @@ def build_and_encode(
     vocab = Vocab([words[i] for i in order], counts[order])
     remap = np.full(len(words), -1, dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
-    ids = remap[raw]
-    return vocab, np.ascontiguousarray(ids[ids >= 0])
+    before = _kept_before(raw, remap, starts)
+    return vocab, _remap_in_place(raw, remap), before
+
+
+def _count(raw: np.ndarray, size: int, block: int = 1 << 20) -> np.ndarray:
+    """``np.bincount(raw)`` a block at a time: bincount copies int32 ids to int64 first, which
+    on a whole big corpus would double its memory for a moment."""
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(raw), block):
+        counts += np.bincount(raw[start : start + block], minlength=size)
+    return counts
+
+
+def _remap_in_place(raw: np.ndarray, remap: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """``remap[raw]`` without the words that map to -1, written over ``raw`` block by block,
+    so a corpus of N words needs N ids of memory, not three times that."""
+    if not raw.flags.writeable:
+        raw = raw.copy()
+    kept = 0
+    for start in range(0, len(raw), block):
+        ids = remap[raw[start : start + block]]
+        ids = ids[ids >= 0]
+        raw[kept : kept + len(ids)] = ids
+        kept += len(ids)
+    return raw[:kept]
+
+
+def _kept_before(raw: np.ndarray, remap: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Kept tokens before each raw offset in ``starts`` (line starts), counted a block at a
+    time like :func:`_remap_in_place`, so no whole-corpus boolean or cumsum is made."""
+    out = np.zeros(len(starts), dtype=np.int64)
+    kept = 0
+    for start in range(0, len(raw), 1 << 20):
+        known = remap[raw[start : start + (1 << 20)]] >= 0
+        inside = (starts >= start) & (starts < start + len(known))
+        if inside.any():
+            run = np.concatenate([[0], np.cumsum(known)])
+            out[inside] = kept + run[starts[inside] - start]
+        kept += int(known.sum())
+    out[starts >= len(raw)] = kept
+    return out
 
 
 def build_vocab(

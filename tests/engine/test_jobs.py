@@ -62,3 +62,42 @@ def test_pause_token_blocks_until_resumed_and_cancel_wakes_it():
         pass
     else:
         raise AssertionError("a cancelled pause must raise Cancelled")
+
+
+def test_frame_marks_the_run_folder_running_then_failed_with_the_error_line(tmp_path):
+    import json
+
+    import pytest
+
+    from engine.jobs import Frame, Result
+    from engine.runs import RunRecord
+    from engine.vision.events import SweepConfig
+
+    frame = Frame("sweep", SweepConfig(), lambda e: None)
+    result = Result()
+    with pytest.raises(RuntimeError), frame.stoppable(result, "cancelled"):
+        record = frame.open(RunRecord("sweep", "x", tmp_path))
+        assert json.loads(record.file("summary.json").read_text())["status"] == "running"
+        raise RuntimeError("boom\nsecond line")
+    summary = json.loads(record.file("summary.json").read_text())
+    assert summary["status"] == "failed" and summary["reason"] == "RuntimeError: boom"
+
+
+def test_frame_ends_a_cancelled_run_with_the_tokens_reason(tmp_path):
+    import json
+
+    from engine.jobs import CancelToken, Frame, Result
+    from engine.runs import RunRecord
+    from engine.vision.events import SweepConfig
+
+    cancel = CancelToken()
+    frame = Frame("sweep", SweepConfig(), lambda e: None, cancel)
+    result = Result()
+    with frame.stoppable(result, "cancelled"):
+        record = frame.open(RunRecord("sweep", "x", tmp_path))
+        cancel.cancel("interrupted (SIGTERM)")
+        frame.gate()
+    frame.finish(result)
+    summary = json.loads(record.file("summary.json").read_text())
+    assert summary["status"] == "cancelled" and summary["reason"] == "interrupted (SIGTERM)"
+    assert result.run_dir == str(record.path)

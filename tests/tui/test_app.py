@@ -103,14 +103,20 @@ async def test_80x24_shows_form_status_and_plot_and_the_rest_scrolls_into_view(a
 async def test_quit_mid_sweep_cancels_it_and_the_run_record_is_written(app, isolated_dirs):
     async with app.run_test(size=(100, 30)) as pilot:
         await engine_ready(pilot)
-        await fill_form(pilot, {"n": "200", "batch": "20", "eps": "0,0.0005,0.001,0.002"})
+        await fill_form(pilot, {"n": "200", "batch": "20", "eps": "0:0.01:0.0005"})
         await pilot.press("ctrl+r")
         pane = lab(app)
         await wait_until(pilot, lambda: len(pane.state.points) >= 1)
         await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QuitScreen"  # asked once: a sweep runs
+        await pilot.press("n")  # stay: the sweep goes on
+        assert app.is_running and pane.running and not pane.token.cancelled
+        await pilot.press("ctrl+q", "y")
         await wait_until(pilot, lambda: not app.is_running, 60)
     runs = list((isolated_dirs / "runs" / "sweep").iterdir())
     assert len(runs) == 1
     summary = json.loads((runs[0] / "summary.json").read_text())
-    assert summary["cancelled"] is True
+    assert summary["cancelled"] is True and summary["status"] == "cancelled"
+    assert summary["reason"] == "the app was quit"
     assert json.loads((runs[0] / "points.json").read_text())

@@ -26,6 +26,9 @@ def test_sweep_command_writes_the_run_folder(tmp_path, capsys):
     assert (run / "curve.png").stat().st_size > 1000
 
 
+SHIPPED_FILE = str(Path(__file__).resolve().parents[2] / "assets" / "smallcnn_cifar10.pt")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -41,6 +44,13 @@ def test_sweep_command_writes_the_run_folder(tmp_path, capsys):
         (["sweep", "--steps", "0"], "--steps must be at least 1, got 0"),
         (["sweep", "--target", "3"], "--target needs an attack with a targeted mode"),
         (["train-model", "--epochs", "0"], "--epochs must be between 1 and 10000, got 0"),
+        (["sweep", "--model", "smallcnn,smallcnn"], "--model names 'smallcnn' twice"),
+        (
+            ["sweep", "--model", "smallcnn,resnet18", "--weights", SHIPPED_FILE],
+            "--weights belongs to one model, but --model names 2",
+        ),
+        (["train-model", "--eps", "0"], "--eps must be one size in (0, 1], e.g. 8/255, got '0'"),
+        (["train-model", "--adversarial", "trades"], "--adversarial must be one of none, fgsm-rs"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
@@ -53,6 +63,8 @@ def test_attacks_lists_the_registry(capsys):
     assert main(["attacks"]) == 0
     out = capsys.readouterr().out
     assert "oneshot" in out and "iterated" in out and "steps=10" in out
+    for name in ("apgd-ce", "apgd-t", "fab-t", "square", "autoattack", "n_queries=5000"):
+        assert name in out, name
 
 
 def test_cli_parsing_does_not_import_torch():

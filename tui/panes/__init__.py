@@ -1,4 +1,4 @@
-"""The app's tabs, in order. Adding a pane is one line here.
+"""The app's tabs, in order (F2, F3, ...). Adding a pane is one line here.
 
 ``widget`` is ``"module:Class"``, imported when the app composes (pane modules must not import
 torch at import time). A pane class may define ``load_engine()`` (a static method run on the
@@ -15,9 +15,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class PaneSpec:
+    """A tab: its id, title, widget, and the run kinds it opens (``advtui runs`` kinds)."""
+
     id: str
     title: str
     widget: str
+    kinds: tuple[str, ...] = ()
 
     def widget_class(self) -> type[Any]:
         module, _, name = self.widget.partition(":")
@@ -25,7 +28,8 @@ class PaneSpec:
 
 
 PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("attack-lab", "Attack lab", "tui.panes.attack_lab:AttackLab"),
-    PaneSpec("embeddings", "Embeddings", "tui.panes.embeddings:EmbeddingsPane"),
+    PaneSpec("attack-lab", "Attack lab", "tui.panes.attack_lab:AttackLab", ("sweep",)),
+    PaneSpec("embeddings", "Embeddings", "tui.panes.embeddings:EmbeddingsPane", ("words",)),
     PaneSpec("words", "Words", "tui.panes.words:WordsPane"),
+    PaneSpec("runs", "Runs", "tui.panes.runs:RunsPane"),
 )

@@ -8,7 +8,8 @@ Nothing here imports torch at module import time: the engine is imported inside 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -24,6 +25,7 @@ from engine.vision.events import (
     SweepStarted,
     plausibility_threshold,
 )
+from engine.vision.masking import masking_flags
 from tui import format as fmt
 from tui import messages as m
 from tui.bridge import Bridge, run_job
@@ -43,6 +45,7 @@ class SweepState:
     config: Any = None
     started: Any = None
     axes: dict[str, str] = field(default_factory=dict)
+    models: tuple[str, ...] = ()
     points: list[Any] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)  # the engine's Samples, for export
     result: Any = None
@@ -129,7 +132,8 @@ class AttackLab(JobPane):
         self.state = SweepState(config=config)
         self.table.reset()
         self.preview.clear()
-        self.log_pane.add(f"sweep: {', '.join(config.attacks)} on {config.dataset}")
+        models = ", ".join(config.model)
+        self.log_pane.add(f"sweep: {', '.join(config.attacks)} on {config.dataset}, {models}")
         self.start_job(config, self._transform)
 
     def _transform(self, event: Any) -> Any:
@@ -138,9 +142,11 @@ class AttackLab(JobPane):
 
         if isinstance(event, SweepStarted):
             self.state.axes = dict(event.axes)
+            self.state.models = event.models
         elif isinstance(event, Samples):
             self.state.samples.append(event)
-            return preview_from_samples(event, self.state.axes.get(event.attack, "eps"))
+            pset = preview_from_samples(event, self.state.axes.get(event.attack, "eps"))
+            return replace(pset, model=event.model) if len(self.state.models) > 1 else pset
         return event
 
     def action_export(self) -> None:
@@ -189,11 +195,13 @@ class AttackLab(JobPane):
         if isinstance(event, SweepStarted):
             self.state.started = event
             self.status.state = "running"
-            await self.plots.start(event.axes, event.budgets)
+            await self.plots.start(event)
         elif isinstance(event, SweepPoint):
             self.state.points.append(event)
-            self.table.add_point(event)
+            flags = masking_flags(self.state.points)
+            self.table.add_point(event, flags)
             self.plots.add_point(event)
+            self.plots.set_flags(self.state.points, flags)
             self._update_thresholds()
         elif isinstance(event, PreviewSet):
             self.preview.add(event)
@@ -203,10 +211,50 @@ class AttackLab(JobPane):
         if s.started is None or s.config is None:
             return
         thresholds = {
-            a: plausibility_threshold([p for p in s.points if p.attack == a], s.config.ssim_bar)
-            for a in s.started.attacks
+            s.started.label(m, a): plausibility_threshold(
+                [p for p in s.points if p.attack == a and p.model == m], s.config.ssim_bar
+            )
+            for m, a in s.started.curves()
         }
         self.plots.set_thresholds(s.started.axes, thresholds)
+
+    # ------------------------------------------------------------------ a run from the Runs tab
+
+    async def on_show_run(self, msg: m.ShowRun) -> None:
+        """A sweep's run folder: its curves, thresholds and table as they were; its sample
+        pictures are named in the log (the folder keeps PNGs, not the images to browse)."""
+        if self.running:
+            self.notify("a sweep is running; open the run when it has finished", severity="warning")
+            return
+        from engine.run_index import points, read_config
+        from engine.vision.events import SweepConfig
+
+        path = Path(msg.path)
+        fields = SweepPoint.__dataclass_fields__
+        rows = [{k: v for k, v in r.items() if k in fields} for r in points(path)]
+        try:
+            pts = [SweepPoint(**{**r, "n": int(r["n"])}) for r in rows]
+        except (KeyError, TypeError, ValueError) as exc:
+            self.show_error("Open failed", f"{msg.name}: its points cannot be read ({exc!r})")
+            return
+        axes = {p.attack: p.axis for p in pts}
+        budgets = {a: tuple(sorted({p.budget for p in pts if p.attack == a})) for a in axes}
+        config = read_config(path, SweepConfig)
+        self.state = SweepState(config=config, axes=axes, points=pts, run_dir=msg.path)
+        self.table.reset()
+        self.preview.clear()
+        await self.plots.start(axes, budgets)
+        for point in pts:
+            self.table.add_point(point)
+            self.plots.add_point(point)
+        bar = config.ssim_bar
+        thresholds = {
+            a: plausibility_threshold([p for p in pts if p.attack == a], bar) for a in axes
+        }
+        self.plots.set_thresholds(axes, thresholds)
+        self.log_pane.add(f"opened {msg.name}: {len(pts)} points from {msg.path}")
+        for picture in sorted(path.glob("samples-*.png")):
+            self.log_pane.add(f"samples: {picture}")
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
         if msg.job == "export":

@@ -2,17 +2,20 @@
 
 The form on the left sets up a ``WordsConfig``; ctrl+r starts a ``WordsJob`` in a thread
 worker whose events come back through a :class:`Bridge`: progress (words/s, ETA) to the status
-line, ``Metric("loss")`` to the loss plot, ``EpochEnd`` metrics to the epoch plot, lines and
-errors to the log. Every run keeps its curves, labelled by model, so training classic and then
-cbow shows both on the same plots (the seed's comparison). While a run trains, the Words
-console answers from its snapshots; when it ends, from its final vectors. ctrl+s exports the
-run: word2vec text and TensorBoard projector TSV.
+line, ``Metric("loss")`` to the loss plot, ``EpochEnd`` metrics (the held-out context accuracy
+every model has, the evaluation scores) to the epoch plot, ``WordMap`` to the live word map,
+lines and errors to the log. A words run opened from the Runs tab (``ShowRun``) joins the
+curves, and the Words console answers from its vectors. Every run keeps its curves, labelled
+by model, so training classic and then cbow shows both on the same plots (the seed's
+comparison). While a run trains, the Words console answers from its snapshots; when it ends,
+from its final vectors. ctrl+s exports the run: word2vec text and TensorBoard projector TSV.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -20,18 +23,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 
-from engine.words.events import EpochEnd, TrainingStarted
+from engine.words.events import EpochEnd, TrainingStarted, WordMap
 from tui import format as fmt
 from tui import messages as m
 from tui.bridge import Bridge, run_job
 from tui.panes.job_pane import JobPane
+from tui.render import epoch_table
 from tui.widgets.curves import CurvePlot
 from tui.widgets.log import LogPane
 from tui.widgets.status import JobStatus
+from tui.widgets.word_map import WordMapView
 from tui.widgets.words_form import WordsForm
 
-# EpochEnd metrics drawn on the epoch plot (the rest, like loss or pair counts, are logged only)
-EPOCH_METRICS = ("accuracy", "analogy", "wordsim", "simlex")
+# EpochEnd metrics drawn on the epoch plot: the held-out context accuracy every model has, and
+# the evaluation scores; the rest (loss, the softmax models' training accuracy, pair counts)
+# are in the log and the epoch table
+EPOCH_METRICS = ("context_acc", "analogy", "wordsim", "simlex")
 
 
 @dataclass
@@ -69,6 +76,7 @@ class EmbeddingsPane(JobPane):
             with Horizontal(id="emb-plots"):
                 yield CurvePlot("loss", "step", id="loss-plot", classes="curve-plot")
                 yield CurvePlot("epoch metrics", "epoch", id="metric-plot", classes="curve-plot")
+            yield WordMapView(id="emb-map")
             yield LogPane(id="emb-log", min_width=20)  # wrap at the pane's width
 
     # ------------------------------------------------------------------ named parts
@@ -92,6 +100,10 @@ class EmbeddingsPane(JobPane):
     @property
     def log_pane(self) -> LogPane:
         return self.query_one("#emb-log", LogPane)
+
+    @property
+    def word_map(self) -> WordMapView:
+        return self.query_one(WordMapView)
 
     @property
     def current(self) -> Run | None:
@@ -136,8 +148,6 @@ class EmbeddingsPane(JobPane):
         """Write word2vec text and projector TSV next to the run (or a fresh folder)."""
 
         def export(emit: Any) -> str:
-            from pathlib import Path
-
             from engine.runs import runs_root
             from engine.words.formats import save_projector, save_word2vec
 
@@ -174,19 +184,68 @@ class EmbeddingsPane(JobPane):
             run.started = event
             self.status.state = "running"
             self._answer_from(run, live=True)
-            config = run.config
-            if config.model == "sgns" and not (config.analogies or config.pairs):
-                self.log_pane.add(
-                    "sgns has no per-epoch accuracy: set analogies/pairs in the form for "
-                    "analogy and wordsim curves"
-                )
+        elif isinstance(event, WordMap):
+            self.word_map.show(event)
         elif isinstance(event, EpochEnd):
             run.epochs.append(event)
-            for name, value in event.metrics.items():
-                if name in EPOCH_METRICS:
-                    self.metric_plot.add(f"{run.label} {name}", event.epoch, value)
+            self._plot_epoch(run, event)
+
+    def _plot_epoch(self, run: Run, event: EpochEnd) -> None:
+        for name, value in event.metrics.items():
+            if name in EPOCH_METRICS:
+                self.metric_plot.add(f"{run.label} {name}", event.epoch, value)
+
+    # ------------------------------------------------------------------ a run from the Runs tab
+
+    def on_show_run(self, msg: m.ShowRun) -> None:
+        """A words run folder: its epoch curves beside the others, its epoch table in the log,
+        and (once read on a thread) its vectors for the Words console and the map."""
+        from engine.run_index import epochs, read_config
+        from engine.words.events import WordsConfig
+
+        path = Path(msg.path)
+        fields = EpochEnd.__dataclass_fields__
+        try:
+            history = [
+                EpochEnd(**{k: v for k, v in e.items() if k in fields}) for e in epochs(path)
+            ]
+        except (TypeError, ValueError) as exc:
+            self.show_error("Open failed", f"{msg.name}: its epochs cannot be read ({exc!r})")
+            return
+        taken = {r.label for r in self.runs}
+        label = msg.name if msg.name not in taken else f"{msg.name} #{len(self.runs) + 1}"
+        run = Run(label, read_config(path, WordsConfig), epochs=history, run_dir=msg.path)
+        self.runs.append(run)
+        for event in history:
+            self._plot_epoch(run, event)
+        self.log_pane.add(f"opened {msg.name}: {len(history)} epoch(s) from {msg.path}")
+        if history:
+            self.log_pane.write(epoch_table(history))
+        self._open_vectors(run)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _open_vectors(self, run: Run) -> None:
+        def read(emit: Any) -> tuple[Run, Any, Any]:
+            from engine.words.corpus import load_stopwords
+            from engine.words.formats import load_any
+            from engine.words.projection import frequent_words, project
+
+            emb = load_any(run.run_dir)
+            words = frequent_words(emb.words, load_stopwords())
+            return run, emb, project(emb, words, epoch=len(run.epochs))
+
+        run_job(Bridge(self, "open"), read)
+
+    def _opened(self, msg: m.JobFinished) -> None:
+        msg.stop()  # reading a run changes no run folder
+        run, emb, word_map = msg.result
+        self.word_map.show(word_map)
+        self.post_message(m.ModelSource(run.label, lambda: emb, False, run.config))
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
+        if msg.job == "open":
+            self._opened(msg)
+            return
         if msg.job == "export":
             self.log_pane.add(f"saved word2vec text and projector TSV in {msg.result}")
             self.notify(f"word2vec + projector TSV in {msg.result}", title="Saved")
@@ -210,8 +269,8 @@ class EmbeddingsPane(JobPane):
             self._answer_from(run, live=False)
 
     def on_job_failed(self, msg: m.JobFailed) -> None:
-        if msg.job == "export":
-            self.show_error("Save failed", msg.message)
+        if msg.job in ("export", "open"):
+            self.show_error("Save failed" if msg.job == "export" else "Open failed", msg.message)
             return
         if msg.job != "words":
             return

@@ -10,6 +10,7 @@ handlers this base defines (``on_job_progress``, ``on_job_log``); it narrows the
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -17,8 +18,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 
 from engine.catalog import JOBS
-from engine.errors import EngineError
-from engine.fields import FieldError, render_mentions
+from engine.errors import EngineError, UsageError
+from engine.fields import FieldError, check_text, render_mentions
 from engine.jobs import CancelToken, PauseToken
 from tui import messages as m
 from tui.bridge import Bridge, run_job
@@ -70,10 +71,32 @@ class JobPane(Horizontal):
             self.notify("the engine is still loading; try again in a moment", severity="warning")
             return None
         try:
+            self.fill_resumed()
             return self.form.config(device=self.app.device_name, **values)
         except EngineError as exc:
             self.show_error(exc.title, str(exc))
             return None
+
+    def fill_resumed(self) -> None:
+        """With a run folder in the ``resume`` field: its settings go into the form first (they
+        are what the resumed run continues; only device-like settings may change)."""
+        if not any(s.name == "resume" for s in self.form.specs):
+            return
+        from engine.runs import saved_config
+
+        try:
+            path = check_text(self.form.CONFIG, "resume", self.form.text("resume"))
+        except FieldError as exc:
+            self.form.show_error("resume", exc.reason)
+            raise UsageError(f"{self.form.label_of('resume')} {exc.reason}") from None
+        if not path:
+            return
+        folder = Path(path).expanduser()
+        folder = folder if folder.is_dir() else folder.parent
+        if not (folder / "config.json").is_file() and Path(path).is_file():
+            return  # a bare checkpoint file: the engine checks it against the form
+        self.form.fill_from(saved_config(self.form.CONFIG, path, self.JOB))
+        self.log_pane.add(f"resuming {folder.name}: the form shows its settings")
 
     def start_job(self, config: Any, transform: Callable[[Any], Any] | None = None) -> None:
         """Run this pane's job on ``config`` in a worker; quitting the app cancels it."""

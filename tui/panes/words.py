@@ -173,7 +173,7 @@ class WordsPane(Vertical):
         from engine.words.commands import run_query
 
         config = self.source.config if self.source is not None else None
-        files = {"analogies": config.analogies, "pairs": config.pairs} if config else {}
+        files = config.eval_files() if config else {}
         return run_query(self._embeddings(), query, config=config, files=files)
 
     def _load(self, path: str) -> Any:

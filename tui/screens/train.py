@@ -25,6 +25,10 @@ from tui.widgets.log import LogPane
 from tui.widgets.status import JobStatus
 from tui.widgets.train_form import TrainForm
 
+# the training job's metrics, as the plot names them (robust: PGD-10 on held-out images,
+# adversarial training only)
+CURVES = {"loss": "loss", "test_acc": "test acc", "robust_acc": "robust acc (PGD-10)"}
+
 
 class TrainPane(JobPane):
     """The training form, then the job's status, curves and log."""
@@ -39,8 +43,7 @@ class TrainPane(JobPane):
     def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.values = values
-        self.loss: list[tuple[float, float]] = []
-        self.accuracy: list[tuple[float, float]] = []
+        self.series: dict[str, list[tuple[float, float]]] = {}  # metric name -> points
         self.result: Any = None
 
     def compose(self) -> ComposeResult:
@@ -78,7 +81,7 @@ class TrainPane(JobPane):
             self.screen.dismiss(False)
 
     def on_job_metric(self, msg: m.JobMetric) -> None:
-        (self.loss if msg.name == "loss" else self.accuracy).append((msg.step, msg.value))
+        self.series.setdefault(msg.name, []).append((msg.step, msg.value))
         self._replot()
 
     def on_job_finished(self, msg: m.JobFinished) -> None:
@@ -97,13 +100,14 @@ class TrainPane(JobPane):
         plt = self.query_one(PlotextPlot).plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("training: loss (left) and test accuracy (right)")
+        plt.title("training: loss (left), clean and robust accuracy (right)")
         plt.xlabel("epoch")
-        if self.loss:
-            plt.plot([s for s, _ in self.loss], [v for _, v in self.loss], label="loss")
-        if self.accuracy:
-            xs, ys = [s for s, _ in self.accuracy], [v for _, v in self.accuracy]
-            plt.plot(xs, ys, label="test acc", yside="right", marker="dot")
+        for name, label in CURVES.items():
+            points = self.series.get(name)
+            if points:
+                xs, ys = [s for s, _ in points], [v for _, v in points]
+                side = {} if name == "loss" else {"yside": "right", "marker": "dot"}
+                plt.plot(xs, ys, label=label, **side)
         self.query_one(PlotextPlot).refresh()
 
 

@@ -9,6 +9,7 @@ the CLI says. Fields with ``choices`` are dropdowns, tuple fields with choices a
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from textual.app import ComposeResult
@@ -83,6 +84,18 @@ class ConfigForm(VerticalScroll):
             widget.value = text
         elif isinstance(widget, Select):
             widget.value = text
+        elif isinstance(widget, SelectionList):
+            chosen = {t.strip() for t in text.split(",")}
+            widget.deselect_all()
+            for value in chosen:
+                with contextlib.suppress(Exception):  # a choice this list does not have
+                    widget.select(value)
+
+    def fill_from(self, config: Any, skip: tuple[str, ...] = ("resume",)) -> None:
+        """Show ``config``'s settings in the fields (a run folder being resumed)."""
+        for spec in self.specs:
+            if spec.name not in skip:
+                self.set_text(spec.name, show(getattr(config, spec.name)))
 
     def texts(self) -> dict[str, str]:
         return {s.name: self.text(s.name) for s in self.specs if self.shown(s)}

@@ -63,6 +63,12 @@ class CurvePlot(PlotextPlot):
         self.series.clear()
         self._dirty = True
 
+    def show(self, title: str, xlabel: str, series: dict[str, list[tuple[float, float]]]) -> None:
+        """Replace every curve (a run opened from the Runs tab, an overlay of several)."""
+        self.title, self.xlabel = title, xlabel
+        self.series = {label: list(points) for label, points in series.items()}
+        self._dirty = True
+
     # ------------------------------------------------------------------ drawing
 
     def _flush(self) -> None:

@@ -43,6 +43,7 @@ class PreviewSet:
     labels: tuple[int, ...]
     preds: tuple[int, ...]
     classes: tuple[str, ...]
+    model: str = ""  # set when several models are swept
 
     def __len__(self) -> int:
         return len(self.labels)

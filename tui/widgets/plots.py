@@ -1,9 +1,10 @@
 """Live accuracy-vs-budget curves (textual-plotext), one plot per budget axis in the sweep.
 
-Each attack is one curve; a point is added when its budget finishes. Budgets are spaced evenly
-(the defaults span two decades, so a linear axis would crush the small ones) and labelled with
-their values. A dashed vertical line marks each attack's plausibility threshold: the largest
-budget whose mean SSIM stays above the bar.
+Each (model, attack) is one curve (named by the attack alone when one model is swept); a point
+is added when its budget finishes. Budgets are spaced evenly (the defaults span two decades, so
+a linear axis would crush the small ones) and labelled with their values. A vertical line marks
+each curve's plausibility threshold: the largest budget whose mean SSIM stays above the bar. A
+red ``x`` marks a point with a gradient-masking flag (``engine.vision.masking``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class AccuracyPlot(PlotextPlot):
         self.thresholds: dict[str, float | None] = {}
         self.ssim_bar = 0.95
         self.clean: float | None = None
+        self.flagged: list[tuple[float, float]] = []  # (budget, accuracy) with a masking flag
 
     @property
     def xlabel(self) -> str:
@@ -47,6 +49,11 @@ class AccuracyPlot(PlotextPlot):
             return
         self.thresholds[attack] = budget
         self.replot()
+
+    def set_flagged(self, points: list[tuple[float, float]]) -> None:
+        if points != self.flagged:
+            self.flagged = points
+            self.replot()
 
     def _x(self, budget: float) -> int:
         return self.budgets.index(budget)
@@ -72,6 +79,10 @@ class AccuracyPlot(PlotextPlot):
             threshold = self.thresholds.get(attack)
             if threshold is not None and threshold in self.budgets:
                 plt.vline(self._x(threshold), color=color)
+        marks = [(b, a) for b, a in self.flagged if b in self.budgets]
+        if marks:
+            xs, ys = [self._x(b) for b, _ in marks], [a for _, a in marks]
+            plt.scatter(xs, ys, marker="x", color="red", label="masking?")
         self.refresh()
 
     def on_resize(self) -> None:
@@ -87,17 +98,20 @@ class PlotPanel(Horizontal):
     def plots(self) -> dict[str, AccuracyPlot]:
         return {p.axis: p for p in self.query(AccuracyPlot)}
 
-    async def start(self, axes: dict[str, str], budgets: dict[str, tuple[float, ...]]) -> None:
-        """Fresh plots for a sweep: one per axis used, each attack an (empty) curve."""
+    async def start(self, started: Any) -> None:
+        """Fresh plots for a sweep (``SweepStarted``): one per axis used, each (model, attack)
+        an (empty) curve, the models' curves of one attack side by side in the legend."""
         await self.remove_children()
+        self.started = started
         by_axis: dict[str, list[str]] = {}
-        for attack, axis in axes.items():
+        for attack, axis in started.axes.items():
             by_axis.setdefault(axis, []).append(attack)
         plots = []
         for axis, attacks in by_axis.items():
-            plot = AccuracyPlot(axis, budgets[attacks[0]], classes="accuracy-plot")
-            for attack in attacks:
-                plot.series[attack] = []
+            plot = AccuracyPlot(axis, started.budgets[attacks[0]], classes="accuracy-plot")
+            for model, attack in started.curves():
+                if attack in attacks:
+                    plot.series[started.label(model, attack)] = []
             plots.append(plot)
         await self.mount_all(plots)
         for plot in plots:
@@ -106,14 +120,25 @@ class PlotPanel(Horizontal):
     def add_point(self, point: Any) -> None:
         plot = self.plots().get(point.axis)
         if plot is not None:
-            plot.add_point(point.attack, point.budget, point.accuracy)
+            plot.add_point(self.started.label(point.model, point.attack), point.budget,
+                           point.accuracy)  # fmt: skip
 
     def set_thresholds(self, axes: dict[str, str], thresholds: dict[str, float | None]) -> None:
+        """Thresholds by curve label (``axes`` by attack)."""
         plots = self.plots()
-        for attack, value in thresholds.items():
+        for model, attack in self.started.curves():
+            label = self.started.label(model, attack)
             plot = plots.get(axes.get(attack, "eps"))
-            if plot is not None:
-                plot.set_threshold(attack, value)
+            if plot is not None and label in thresholds:
+                plot.set_threshold(label, thresholds[label])
+
+    def set_flags(self, points: list[Any], flags: dict) -> None:
+        """Mark the points that carry a gradient-masking flag, each on its axis's plot."""
+        for axis, plot in self.plots().items():
+            plot.set_flagged(
+                [(p.budget, p.accuracy) for p in points
+                 if p.axis == axis and (p.model, p.attack, p.budget) in flags]
+            )  # fmt: skip
 
     def series(self) -> dict[str, list[tuple[float, float]]]:
         """Every curve on show, by attack: (budget, accuracy) points in arrival order."""

@@ -151,8 +151,9 @@ class SamplePreview(Vertical, can_focus=True):
         p = self.current
         if p is None:
             return "Samples appear here as each budget finishes."
+        name = f"{p.model} {p.attack}" if p.model else p.attack
         return (
-            f"{p.attack}  {AXIS_LABEL.get(p.axis, p.axis)} {fmt.budget(p.budget)}"
+            f"{name}  {AXIS_LABEL.get(p.axis, p.axis)} {fmt.budget(p.budget)}"
             f"  [{self.index + 1}/{len(self.sets)}]  sample {self.sample + 1}/{len(p)}"
         )
 

@@ -55,6 +55,12 @@ class WordsForm(ConfigForm):
                 self.set_text(spec.name, self._preset(spec, new))
             self.query_one(f"#row-{spec.name}").display = spec.used(new)
 
+    def fill_from(self, config: Any, skip: tuple[str, ...] = ("resume",)) -> None:
+        """The model first (its rows and presets, at once), then every setting."""
+        if config.model != self._model:
+            self._apply(self._model, config.model)
+        super().fill_from(config, skip)
+
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "model" and str(event.value) != self._model:
             self._apply(self._model, str(event.value))

@@ -16,6 +16,10 @@ from engine.vision.attacks import (  # noqa: F401
     mifgsm,
     pgd_l0,
     onepixel,
+    apgd,
+    fab,
+    square,
+    autoattack,
 )
 from engine.vision.attacks.base import (  # noqa: F401
     REGISTRY,

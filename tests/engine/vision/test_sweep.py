@@ -102,3 +102,41 @@ def test_seed_result_on_shipped_model_and_sample():
     for eps in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1):
         assert it[eps] < one[eps], eps
     assert it[0.1] <= 0.01
+
+
+def test_several_models_are_swept_side_by_side_with_a_model_column():
+    """Names and files together: the shipped weights by name and by file give two curves
+    with the same numbers, a model column, and previews per model."""
+    from assets import asset_path
+
+    file = str(asset_path("smallcnn_cifar10.pt"))
+    cfg = SweepConfig(
+        model=("smallcnn", file), attacks=("fgsm",), eps="0,8/255", n=20, batch=20, samples=2
+    )
+    events = []
+    result = run_sweep(cfg, events.append)
+    started = next(e for e in events if isinstance(e, SweepStarted))
+    assert started.models == ("smallcnn", "smallcnn_cifar10")
+    assert [(p.model, p.budget) for p in result.points] == [
+        (m, b) for m in started.models for b in (0.0, 8 / 255)
+    ]
+    by_name, by_file = result.curve("fgsm", "smallcnn"), result.curve("fgsm", "smallcnn_cifar10")
+    assert [p.accuracy for p in by_name] == [p.accuracy for p in by_file]
+    assert list(result.curves()) == ["smallcnn fgsm", "smallcnn_cifar10 fgsm"]
+    assert result.clean == {m: by_name[0].accuracy for m in started.models}
+    assert {s.model for s in events if isinstance(s, Samples)} == set(started.models)
+    run = Path(result.run_dir)
+    header = (run / "points.csv").read_text().splitlines()[0].split(",")
+    assert header[0] == "model" and "flags" in header
+    assert (run / "samples-smallcnn-fgsm.png").is_file()
+    assert (run / "samples-smallcnn_cifar10-fgsm.png").is_file()
+
+
+def test_weights_belong_to_one_model():
+    from assets import asset_path
+    from engine.fields import validate
+
+    file = str(asset_path("smallcnn_cifar10.pt"))
+    validate(SweepConfig(model=("smallcnn",), weights=file))
+    with pytest.raises(UsageError, match="weights belongs to one model"):
+        validate(SweepConfig(model=("smallcnn", "resnet18"), weights=file))

@@ -52,7 +52,7 @@ def test_augment_translates_and_flips_without_changing_the_content_range():
 def test_missing_model_says_how_to_train_it(small_folder):
     from engine.vision.events import SweepConfig
 
-    cfg = SweepConfig(dataset="imagefolder", data_dir=str(small_folder), model="resnet18")
+    cfg = SweepConfig(dataset="imagefolder", data_dir=str(small_folder), model=("resnet18",))
     try:
         resolve_model(cfg)
     except ModelMissing as exc:

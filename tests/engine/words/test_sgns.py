@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
-from engine.words.sgns import SGNSTrainer
-from engine.words.vocab import build_and_encode
+from engine.errors import UsageError
+from engine.words.sgns import SGNSTrainer, line_numbers, pick_kernel
+from engine.words.vocab import build_and_encode, build_and_encode_lines
 
 from .conftest import PAIRS, planted_lines
 
@@ -90,3 +93,105 @@ def test_pairs_respect_the_dynamic_window_and_mix_centres_within_a_negative_grou
     narrow = SGNSTrainer(len(vocab), ids, vocab.counts, dim=4, window=1, sample=0)
     u1, _ = narrow._pairs(kept, 0, 200, torch.Generator().manual_seed(0))
     assert len(u1) == 2 * 200 - 2  # window 1: both neighbours of every inner word
+
+
+# ---------------------------------------------------------------- kernels, lines, threads
+
+
+def _numba_or_skip():
+    pytest.importorskip("numba")
+
+
+@pytest.mark.parametrize("kernel", ["torch", "numba"])
+def test_same_seed_same_vectors_and_exact_resume_for_each_kernel(kernel):
+    if kernel == "numba":
+        _numba_or_skip()
+    _, a = _trainer(epochs=1, kernel=kernel)
+    _, b = _trainer(epochs=1, kernel=kernel)
+    a.train_epoch(lambda w, loss: None)
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(w, loss):
+        calls.append(w)
+        if len(calls) == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        b.train_epoch(stop_after_two)
+    _, c = _trainer(epochs=1, kernel=kernel)
+    c.load_state_dict(b.state_dict())
+    c.train_epoch(lambda w, loss: None)
+    assert torch.equal(a.w_in, c.w_in) and torch.equal(a.w_out, c.w_out)
+
+
+def test_numba_kernel_makes_the_torch_kernels_pairs_and_update():
+    _numba_or_skip()
+    from engine.words import sgns_numba
+
+    _, t = _trainer(epochs=1, kernel="torch")
+    _, n = _trainer(epochs=1, kernel="numba")
+    assert n.kernel == "numba" and t.kernel == "torch"
+    kept = t.ids[:500]
+    line = torch.arange(500, dtype=torch.int32) // 7  # lines of 7 words
+    for lines in (None, line):
+        u, v = t._pairs(kept, 100, 400, torch.Generator().manual_seed(3), lines)
+        reach = t._reach(300, torch.Generator().manual_seed(3)).numpy()
+        fused = sgns_numba.FusedStep(t.vocab_size, t.dim, t.negative, t.group, t.row_cap)
+        empty = np.zeros(0, np.int32)
+        arr = empty if lines is None else lines.numpy()
+        count = fused.pairs(kept.numpy(), arr, 100, 400, reach, t.window)
+        assert count == len(u)
+        assert fused.u[:count].tolist() == u.tolist() and fused.v[:count].tolist() == v.tolist()
+    lt, ln = t.train_epoch(lambda w, loss: None), n.train_epoch(lambda w, loss: None)
+    assert lt["pairs"] == ln["pairs"] and abs(lt["loss"] - ln["loss"]) < 1e-4
+    # same pairs, same negatives, same arithmetic in another order: equal up to rounding
+    assert torch.allclose(t.w_in, n.w_in, atol=1e-4) and torch.allclose(t.w_out, n.w_out, atol=1e-4)
+    assert not torch.equal(n.w_in, _trainer(epochs=1, kernel="numba")[1].w_in)  # it trained
+
+
+def test_numba_kernel_gives_the_same_vectors_on_one_thread_or_two():
+    _numba_or_skip()
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            _, trainer = _trainer(epochs=1, kernel="numba")
+            trainer.train_epoch(lambda w, loss: None)
+            results.append(trainer.w_in.clone())
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("kernel", ["torch", "numba"])
+def test_windows_stay_inside_lines_when_line_starts_are_given(kernel):
+    if kernel == "numba":
+        _numba_or_skip()
+    lines = [[f"a{i}", f"b{i}"] for i in range(50)]  # two-word lines: a_i's only context is b_i
+    vocab, ids, starts = build_and_encode_lines(lines, min_count=1)
+    inside = SGNSTrainer(
+        len(vocab), ids, vocab.counts, dim=8, window=3, sample=0, line_starts=starts,
+        kernel=kernel, batch=16,
+    )  # fmt: skip
+    across = SGNSTrainer(
+        len(vocab), ids, vocab.counts, dim=8, window=3, sample=0, kernel=kernel, batch=16
+    )
+    assert inside.train_epoch(lambda w, loss: None)["pairs"] == 2 * 50  # a->b and b->a
+    assert across.train_epoch(lambda w, loss: None)["pairs"] > 3 * 50
+
+
+def test_line_numbers_count_lines_and_skip_empty_ones():
+    assert line_numbers(np.array([0, 2, 2, 5]), 6).tolist() == [0, 0, 2, 2, 2, 3]
+
+
+def test_kernel_choice_is_checked():
+    with pytest.raises(UsageError):
+        pick_kernel("fast", torch.device("cpu"))
+    with pytest.raises(UsageError):
+        pick_kernel("numba", torch.device("cuda"))
+    assert pick_kernel("auto", torch.device("cuda")) == "torch"
+    assert pick_kernel("torch", torch.device("cpu")) == "torch"

@@ -57,3 +57,12 @@ def test_keep_probabilities_match_word2vec_formula_by_hand():
     assert p[1] == pytest.approx((math.sqrt(10 / t) + 1) * t / 10)  # about 0.42
     assert p[2] == 1.0  # rare words are always kept (clipped at 1)
     assert keep_probabilities(counts, 0).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_line_starts_follow_the_kept_ids_when_words_drop_out():
+    from engine.words.vocab import build_and_encode_lines
+
+    vocab, ids, starts = build_and_encode_lines(LINES, min_count=2)  # drops d and e
+    assert [vocab.words[i] for i in ids] == ["b", "a", "c", "a", "b", "a", "a", "c", "b"]
+    assert starts.tolist() == [0, 3, 6, 9]  # "e" alone: an empty line at the end
+    assert np.array_equal(ids, build_and_encode(LINES, min_count=2)[1])

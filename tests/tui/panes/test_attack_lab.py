@@ -72,6 +72,26 @@ async def test_sweep_shows_the_engines_numbers_in_table_plot_and_previews(app):
         assert (Path(result.run_dir) / "points.json").is_file()
 
 
+async def test_two_models_side_by_side_at_80x24(app):
+    """Several models in the form's model field: one curve per (model, attack), the model in
+    the table's first column, previews titled by model."""
+    models = "smallcnn,smallcnn-robust"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_sweep_keys(pilot, {"model": models, "n": "20", "batch": "20", "eps": "0,8/255"})
+        pane = lab(app)
+        result = pane.state.result
+        assert result is not None and not result.cancelled
+        labels = [f"{m} {a}" for m in models.split(",") for a in ("oneshot", "iterated")]
+        assert list(pane.plots.series()) == labels
+        assert pane.plots.series() == {
+            label: [(p.budget, p.accuracy) for p in curve]
+            for label, curve in result.curves().items()
+        }
+        assert [row[0] for row in pane.table.rows_text()] == [p.model for p in result.points]
+        assert pane.preview.title_text().startswith("smallcnn-robust iterated")
+        assert result.clean["smallcnn"] != result.clean["smallcnn-robust"]
+
+
 async def test_cancel_mid_run_keeps_the_finished_points(app):
     async with app.run_test(size=(100, 30)) as pilot:
         await engine_ready(pilot)
@@ -185,8 +205,8 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
         await pilot.press("ctrl+r")
         pane = lab(app)
         await wait_until(pilot, lambda: pane.state.result is not None and not pane.running)
-        assert train.loss == [(1, 2.0), (2, 1.0), (3, 2.0 / 3)]
-        assert [v for _, v in train.accuracy] == pytest.approx([0.3, 0.6, 0.9])
+        assert train.series["loss"] == [(1, 2.0), (2, 1.0), (3, 2.0 / 3)]
+        assert [v for _, v in train.series["test_acc"]] == pytest.approx([0.3, 0.6, 0.9])
         assert len(pane.state.result.points) == 4
 
 

@@ -115,10 +115,11 @@ async def test_classic_then_cbow_leave_both_curves_and_save_exports_the_vectors(
         assert set(loss) == {"classic", "cbow"}
         assert all(len(points) >= 2 for points in loss.values())
         assert loss["classic"] != loss["cbow"]
-        # the epoch plot: each run's accuracy per epoch, exactly the engine's EpochEnd metrics
+        # the epoch plot: each run's held-out context accuracy per epoch, exactly the engine's
+        # EpochEnd metrics
         for run in p.runs:
-            curve = p.metric_plot.series[f"{run.label} accuracy"]
-            assert curve == [(e.epoch, e.metrics["accuracy"]) for e in run.result.history]
+            curve = p.metric_plot.series[f"{run.label} context_acc"]
+            assert curve == [(e.epoch, e.metrics["context_acc"]) for e in run.result.history]
         assert p.status.state == "done" and p.status.meter.fraction == 1.0
         # ctrl+s: word2vec text and projector TSV of the last run, and where they went
         await pilot.press("ctrl+s")
@@ -160,6 +161,8 @@ async def test_pause_resume_and_quit_while_paused(app):
         token = p.token
         await go_to(pilot, "model")
         await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")  # asked once: a run is training
         await wait_until(pilot, lambda: not app.is_running, 60)
         assert token.cancelled
 
