@@ -167,12 +167,16 @@ def test_out_of_memory_at_a_random_training_step_is_retried_in_halves(
         monkeypatch.setattr(F, "cross_entropy", original)
 
 
-@pytest.mark.parametrize(("model", "where", "unit"), [
-    ("sgns", "engine.words.sgns.SGNSTrainer._step", "256 centre words: retrying it with 128"),
-    ("classic", "engine.words.models.ClassicSkipGram.loss", "256 examples: retrying it with 128"),
+@pytest.mark.parametrize(("model", "kernel", "where", "unit"), [
+    ("sgns", "numba", "engine.words.sgns.SGNSTrainer._batch_numba",
+     "256 centre words: retrying it with 128"),
+    ("sgns", "torch", "engine.words.sgns.SGNSTrainer._step",
+     "256 centre words: retrying it with 128"),
+    ("classic", "auto", "engine.words.models.ClassicSkipGram.loss",
+     "256 examples: retrying it with 128"),
 ])  # fmt: skip
 def test_out_of_memory_at_a_random_words_batch_is_retried_in_halves(
-    model, where, unit, tmp_path, rng, monkeypatch, capsys
+    model, kernel, where, unit, tmp_path, rng, monkeypatch, capsys
 ):
     import importlib
 
@@ -192,7 +196,8 @@ def test_out_of_memory_at_a_random_words_batch_is_retried_in_halves(
         monkeypatch.setattr(owner, name, failing)
         out = tmp_path / str(trial)
         argv = ["--device", "cpu", "words", "train", "--model", model, "--max-words", "20000",
-                "--epochs", "2", "--dim", "16", "--batch", "256", "--out", str(out)]  # fmt: skip
+                "--epochs", "2", "--dim", "16", "--batch", "256", "--kernel", kernel,
+                "--out", str(out)]  # fmt: skip
         code, _, err = run_cli(argv, capsys)
         run_dir = only_run(out, "words")
         epochs = len(rows(run_dir, "epochs"))
