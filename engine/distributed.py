@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import os
 import queue as queue_mod
 import threading
@@ -33,7 +34,7 @@ import torch
 import torch.distributed as dist
 
 from engine.errors import EngineError, UsageError
-from engine.jobs import CancelToken, Emit, PauseToken, Progress, Result, ignore
+from engine.jobs import CancelToken, Emit, PauseToken, Progress, Result, ignore, rank_device
 
 TIMEOUT_S = float(os.environ.get("ADVTUI_DIST_TIMEOUT", "120"))
 
@@ -93,23 +94,11 @@ def join(device: str = "auto") -> Peers:
     if dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return peers()
     gpus = torch.cuda.is_available() and (device == "auto" or device.startswith("cuda"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
     if gpus:
-        torch.cuda.set_device(rank_device(device, local))
+        torch.cuda.set_device(rank_device(device))
     backend = "nccl" if gpus else "gloo"
     dist.init_process_group(backend, timeout=timedelta(seconds=TIMEOUT_S))
     return peers()
-
-
-def rank_device(device: str, local_rank: int) -> str:
-    """The device one rank uses: ``cuda`` -> ``cuda:<local rank>``; a list ``cuda:0,1,2,3`` ->
-    its entry for this rank (round robin); anything else as given."""
-    if device in ("auto", "cuda") and torch.cuda.is_available():
-        return f"cuda:{local_rank % max(torch.cuda.device_count(), 1)}"
-    if device.startswith("cuda:") and "," in device:
-        ids = device[5:].split(",")
-        return f"cuda:{ids[local_rank % len(ids)]}"
-    return device
 
 
 def leave() -> None:
@@ -138,6 +127,8 @@ def distributable(job: Callable[..., Result]) -> Callable[..., Result]:
             from engine.fields import validate
 
             validate(config)  # bad input: one line before any process starts
+            if any(v is not None for v in kwargs.values()):
+                raise UsageError(f"procs {procs}: each process loads its own model and data")
             return launch(path, config, procs, emit, cancel, pause)
         join(getattr(config, "device", "auto"))
         return job(config, emit, cancel, pause, **kwargs)
@@ -160,7 +151,11 @@ def launch(
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
+    # the launcher logs its own progress and, off the main thread (the app's worker), that it
+    # cannot install signal handlers; the job's events say what matters
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)
     ctx = mp.get_context("spawn")
+    _start_resource_tracker()  # before the queue's locks register with it
     relay = Relay(ctx, emit, cancel or CancelToken(), pause, procs)
     settings = LaunchConfig(
         min_nodes=1, max_nodes=1, nproc_per_node=procs, run_id=uuid.uuid4().hex,
@@ -179,8 +174,34 @@ def launch(
     return results[0]
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the process's real stderr: inside the app
+    ``sys.stderr`` is Textual's capture, whose descriptor the tracker cannot pass on."""
+    import sys
+    from multiprocessing import resource_tracker
+
+    shown, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = shown
+
+
+def _quiet() -> None:
+    """A rank writes nothing to the terminal (it would land on the app's screen, or beside
+    the CLI's bar): its events and its error reach the launcher through the queue instead.
+    ``ADVTUI_RANK_OUTPUT=1`` keeps the output, to debug a rank."""
+    if os.environ.get("ADVTUI_RANK_OUTPUT"):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
 def _rank_main(function: str, config: Any, events: Any, stop: Any, running: Any) -> Any:
     """One rank: join the group, run the job with tokens backed by the shared events."""
+    _quiet()
     module, _, name = function.partition(":")
     job = getattr(import_module(module), name)
     group = join(getattr(config, "device", "auto"))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.errors import EngineError, UsageError, one_line
-from engine.fields import between, existing_path, option, path_name, rule
+from engine.fields import between, existing_path, option, path_name, rule, shown
 
 if TYPE_CHECKING:  # torch is imported lazily so UIs can use the events before it loads
     import torch
@@ -344,7 +344,10 @@ class RateMeter:
 # --------------------------------------------------------------------------- device, seed
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DEVICE_HELP = "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps"
+DEVICE_HELP = (
+    "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps, or cuda:0,1,2,3 (one GPU per "
+    "process when procs > 1)"
+)
 
 
 def device_option() -> Any:
@@ -385,9 +388,37 @@ def resume_option(what: str) -> Any:
 
 
 def _device_name(name: str) -> str | None:
-    if name in DEVICES or (name.startswith("cuda:") and name[5:].isdigit()):
+    ids = name[5:].split(",") if name.startswith("cuda:") else []
+    if name in DEVICES or (ids and all(i.isdigit() for i in ids)):
         return None
-    return f"must be one of {', '.join(DEVICES)} or cuda:N, got {name!r}"
+    return f"must be one of {', '.join(DEVICES)}, cuda:N or cuda:N,M,..., got {shown(name)}"
+
+
+def procs_option() -> Any:
+    """The ``procs`` field of the jobs that run over several processes (engine.distributed)."""
+    return option(
+        1,
+        "processes on this machine (torch.distributed ranks: gloo on CPU, one GPU each with "
+        "cuda); under torchrun the group it starts instead",
+        check=between(1, 256),
+    )
+
+
+def rank_device(name: str) -> str:
+    """The device of this process: a list ``cuda:0,1,2,3`` gives its entry for the local rank
+    (round robin), and ``auto``/``cuda`` in a group of several the GPU of the local rank."""
+    import os
+
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if name.startswith("cuda:") and "," in name:
+        ids = name[5:].split(",")
+        return f"cuda:{ids[local % len(ids)]}"
+    if name in ("auto", "cuda") and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        import torch
+
+        if torch.cuda.is_available():
+            return f"cuda:{local % max(torch.cuda.device_count(), 1)}"
+    return name
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -397,6 +428,7 @@ def pick_device(name: str = "auto") -> torch.device:
     reason = _device_name(name)
     if reason:
         raise UsageError(f"device {reason}")
+    name = rank_device(name)
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

@@ -7,6 +7,7 @@ torch, so ``--help`` is instant and the app paints before the engine has loaded.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None) or run_app
+    if func is not run_app:
+        quiet_other_ranks()
     previous = None
     if func is not run_app:  # a job installs its own handlers while it runs (tui.console)
         previous = signal.signal(signal.SIGTERM, _terminated)
@@ -69,6 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def quiet_other_ranks() -> None:
+    """Under ``torchrun`` every process runs the command: only rank 0 (which speaks for the
+    job, with every rank's progress) prints; the others' output goes to /dev/null, unless
+    ``ADVTUI_RANK_OUTPUT=1``. A rank that fails still makes torchrun report it."""
+    if int(os.environ.get("RANK", "0") or 0) == 0 or os.environ.get("ADVTUI_RANK_OUTPUT"):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 if __name__ == "__main__":

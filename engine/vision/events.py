@@ -28,7 +28,14 @@ from engine.fields import (
     shown,
 )
 from engine.files import kind, path_reason
-from engine.jobs import Result, device_option, out_option, resume_option, seed_option
+from engine.jobs import (
+    Result,
+    device_option,
+    out_option,
+    procs_option,
+    resume_option,
+    seed_option,
+)
 from engine.vision.targeting import parse_target
 
 DATASETS = ("sample", "cifar10", "imagefolder")
@@ -224,6 +231,7 @@ class SweepConfig:
     )
     seed: int = seed_option()
     device: str = device_option()
+    procs: int = procs_option()
     samples: int = option(
         8, "images kept per point for the previews", label="previews", check=between(0, 64)
     )
@@ -249,7 +257,9 @@ class SweepConfig:
     resume: str | None = resume_option("only its missing points are run")
 
     # settings a resumed sweep may change: they change how fast, not what it finds
-    RESUME_FREE: ClassVar[tuple[str, ...]] = ("batch", "device", "out", "resume", "train_missing")
+    RESUME_FREE: ClassVar[tuple[str, ...]] = (
+        "batch", "device", "procs", "out", "resume", "train_missing",
+    )  # fmt: skip
 
     def check(self) -> None:
         """Rules across fields (after each field passed its own)."""

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from engine.distributed import Peers, distributable, peers
 from engine.jobs import (
+    Cancelled,
     CancelToken,
     Emit,
     Frame,
@@ -70,35 +72,62 @@ def plan(config: SweepConfig) -> Plan:
 
 @dataclass
 class Bench:
-    """What every point of a sweep attacks: one model, the images and its clean verdict."""
+    """What every point of a sweep attacks: one model, the images and its clean verdict.
+
+    The images are cut into blocks of ``config.batch``; this process attacks every
+    ``world``-th block from its rank (all of them in one process). A block is attacked with
+    its own seed, so each image meets the same attack however many processes share the work,
+    and the counts add up to exactly those of one process."""
 
     model: nn.Module
     data: ImageSet
     labels: torch.Tensor
-    clean_ok: torch.Tensor
+    clean_ok: torch.Tensor  # [n] for the images of this process's blocks (False elsewhere)
     device: torch.device
     config: SweepConfig
     label: str
     size: BatchSize
+    group: Peers
+    clean: float = 0.0  # over all the images, every process's blocks
 
     @property
-    def clean(self) -> float:
-        return self.clean_ok.float().mean().item()
+    def blocks(self) -> range:
+        """Where this process's blocks start."""
+        step = self.config.batch
+        return range(self.group.rank * step, len(self.data), self.group.world * step)
 
-    def batch(self, start: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The images and labels of the batch at ``start``, on the device, in the model's
-        layout (the batch size may have been halved after an out-of-memory error)."""
-        x = self.data.floats(slice(start, start + self.size.size), self.device)
+    @property
+    def mine(self) -> int:
+        """How many images this process attacks per point."""
+        step, n = self.config.batch, len(self.data)
+        return sum(min(step, n - i) for i in self.blocks)
+
+    def batch(self, start: int, end: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images and labels from ``start`` (before ``end``), on the device, in the
+        model's layout; fewer than asked after an out-of-memory error halved the batch."""
+        stop = min(start + self.size.size, end)
+        x = self.data.floats(slice(start, stop), self.device)
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
-        return x, self.labels[start : start + len(x)]
+        return x, self.labels[start:stop]
 
     def batches(self):
-        """``(start, images, labels)`` per batch."""
-        for i in range(0, len(self.data), self.size.size):
-            yield (i, *self.batch(i))
+        """``(start, images, labels)`` over this process's blocks."""
+        for block in self.blocks:
+            end = min(block + self.config.batch, len(self.data))
+            i = block
+            while i < end:
+                x, y = self.batch(i, end)
+                yield i, x, y
+                i += len(y)
 
 
+def block_seed(seed: int, block: int) -> int:
+    """The seed of the block that starts at image ``block``."""
+    return seed * 1_000_003 + block
+
+
+@distributable
 def run_sweep(
     config: SweepConfig,
     emit: Emit = ignore,
@@ -115,32 +144,49 @@ def run_sweep(
     model the config names); otherwise they are loaded from the config. The run folder is
     made once they are loaded, before the first batch; every finished point is on disk before
     the next starts. ``config.resume`` continues a run folder: only its missing points are
-    computed. Returns the points finished, also when cancelled.
+    computed. With ``procs`` > 1 (or under torchrun) the processes share the images and add
+    up each point; the first writes the run folder and speaks for the job. Returns the
+    points finished, also when cancelled.
     """
     frame = Frame("sweep", config, emit, cancel, pause)
     result = SweepResult(config=config)
+    group = peers()
     with frame.stoppable(result, "sweep cancelled; finished points kept"):
         steps = plan(config)
-        prior = reopen_sweep(config)  # a resume that cannot be is refused before any work
-        if prior is None:
+        prior = reopen_sweep(config) if group.main else None  # refused before any work
+        if prior is None and group.main:
             writable_root("sweep", config.out)
-        benches = _prepare(config, emit, frame.cancel, model, data)
+        benches = _prepare(config, emit, frame.cancel, model, data, group)
         result.clean = {b.label: b.clean for b in benches}
         result.clean_accuracy = benches[0].clean
         _announce(benches, steps, emit)
+        done = _open(frame, config, benches, steps, prior, group)
+        per_point = benches[0].mine
         total = sum(len(b) for _, b in steps.values()) * len(benches)
+        frame.gate.meter = RateMeter("sweep", per_point * total, emit, unit="img")
+        for bench in benches:
+            _run_points(bench, steps, result, done, frame)
+    if frame.record is None:  # cancelled while loading, or not the first process
+        return frame.finish(result)
+    return frame.finish(result, lambda r: write_sweep_record(r, frame.record))
+
+
+def _open(
+    frame: Frame, config: SweepConfig, benches: list[Bench], steps: Plan, prior, group: Peers
+) -> Done:
+    """The run folder (the first process's), and the points a resumed folder already has
+    (their keys shared with the other processes, which skip them)."""
+    total = sum(len(b) for _, b in steps.values()) * len(benches)
+    done: Done = {}
+    if group.main:
         record = prior.record if prior else new_sweep_record(config)
         frame.open(record, points_total=total, points_done=len(prior.rows) if prior else 0)
         done = restore_points(prior, benches[0].data.classes) if prior else {}
         if done:
-            emit(Log(f"resuming {record.path.name}: {len(done)} of {total} points already done"))
-        n = len(benches[0].data)
-        frame.gate.meter = RateMeter("sweep", n * total, emit, unit="img")
-        for bench in benches:
-            _run_points(bench, steps, result, done, frame)
-    if frame.record is None:  # cancelled while loading: nothing finished, no folder
-        return frame.finish(result)
-    return frame.finish(result, lambda r: write_sweep_record(r, frame.record))
+            name = record.path.name
+            frame.emit(Log(f"resuming {name}: {len(done)} of {total} points already done"))
+    keys = group.broadcast(list(done))
+    return done if group.main else dict.fromkeys(keys)
 
 
 def _run_points(bench: Bench, steps: Plan, result: SweepResult, done: Done, frame: Frame) -> None:
@@ -153,9 +199,11 @@ def _run_points(bench: Bench, steps: Plan, result: SweepResult, done: Done, fram
         for budget in budgets:
             key = (bench.label, name, budget)
             if key in done:
-                point, samples = done[key]
                 if gate.meter is not None:
-                    gate.meter.skip(len(bench.data))
+                    gate.meter.skip(bench.mine)
+                if done[key] is None:  # another process's copy of a restored point
+                    continue
+                point, samples = done[key]
             else:
                 point, samples = _sweep_point(bench, spec, params, budget, axis, gate)
             result.points.append(point)
@@ -172,6 +220,7 @@ def _prepare(
     cancel: CancelToken,
     model: nn.Module | None,
     data: ImageSet | None,
+    group: Peers,
 ) -> list[Bench]:
     """Load the images once and every model, and classify the clean images once per model."""
     device = pick_device(config.device)
@@ -191,10 +240,13 @@ def _prepare(
         net = net.to(device).eval()
         if device.type == "cpu":
             net = net.to(memory_format=torch.channels_last)
-        bench = Bench(net, data, labels, labels, device, config, model_label(name), size)
+        ok = torch.zeros(len(data), dtype=torch.bool, device=device)
+        bench = Bench(net, data, labels, ok, device, config, model_label(name), size, group)
         with torch.no_grad():
-            pred = torch.cat([net(x).argmax(1) for _, x, _ in bench.batches()])
-        bench.clean_ok = pred == labels
+            for i, x, y in bench.batches():
+                ok[i : i + len(y)] = net(x).argmax(1) == y
+        (right,), _ = group.reduce([float(ok.sum().item())])
+        bench.clean = right / max(len(data), 1)
         benches.append(bench)
     return benches
 
@@ -216,8 +268,12 @@ def _announce(benches: list[Bench], steps: Plan, emit: Emit) -> None:
             clean,
         )
     )
+    procs = f", {first.group.world} processes" if first.group.world > 1 else ""
     for label, acc in clean.items():
-        emit(Log(f"{label}: clean accuracy {acc:.2%} on {n} images ({device})"))
+        emit(Log(f"{label}: clean accuracy {acc:.2%} on {n} images ({device}{procs})"))
+
+
+SUM_KEYS = ("correct", "attacked", "fooled", "iters", "finite_psnr", *STAT_KEYS)
 
 
 def _sweep_point(
@@ -225,44 +281,76 @@ def _sweep_point(
 ) -> tuple[SweepPoint, Samples]:
     """Attack all images at one budget; perturbation stats average over the attacked ones
     (the images the model classified correctly before the attack). On the first batch, the
-    gradient-masking check of more steps (:func:`~engine.vision.masking.more_steps_check`)."""
+    gradient-masking check of more steps (:func:`~engine.vision.masking.more_steps_check`).
+    Several processes add their sums in one collective, which also agrees on a cancel."""
     t0 = time.perf_counter()
-    torch.manual_seed(bench.config.seed)
-    sums = dict.fromkeys(("correct", "attacked", "fooled", "iters", "finite_psnr", *STAT_KEYS), 0.0)
+    sums = dict.fromkeys(SUM_KEYS, 0.0)
     check = (0, math.nan, math.nan)
     k = min(bench.config.samples, len(bench.data))
     kept: list[tuple[torch.Tensor, ...]] = []
-    i = 0
-    while i < len(bench.data):
-        gate()
-        x, y, res = _attack_batch(bench, spec, params, budget, i)
-        attacked = bench.clean_ok[i : i + len(y)] & (budget > 0)
-        _accumulate(sums, x, res, y, attacked)
-        left = max(k - sum(len(t[0]) for t in kept), 0)
-        if left or not kept:  # the first k images (none when k is 0) for the previews
-            kept.append(tuple(t[:left].detach().cpu() for t in (x, res.adv, y, res.pred)))
-        if i == 0 and bench.config.steps_check:
-            check = more_steps_check(spec, params, bench.model, x, y, res.pred, budget)
-        if gate.meter is not None:
-            gate.meter.add(len(y))
-        i += len(y)
+    stopped = False
+    try:
+        for i, x, y, res in _attacked(bench, spec, params, budget, gate):
+            attacked = bench.clean_ok[i : i + len(y)] & (budget > 0)
+            _accumulate(sums, x, res, y, attacked)
+            left = max(k - sum(len(t[0]) for t in kept), 0)
+            if left or not kept:  # the first k images (none when k is 0) for the previews
+                kept.append(tuple(t[:left].detach().cpu() for t in (x, res.adv, y, res.pred)))
+            if i == 0 and bench.config.steps_check:
+                check = more_steps_check(spec, params, bench.model, x, y, res.pred, budget)
+    except Cancelled:
+        if bench.group.world == 1:
+            raise
+        stopped = True  # the others hear of it in the reduce below
+    sums, check = _add_up(bench.group, sums, check, stopped)
     seconds = time.perf_counter() - t0
     point = _point(spec.name, axis, budget, len(bench.data), sums, seconds, bench.label, check)
-    keep = [torch.cat(parts) for parts in zip(*kept, strict=True)]
+    keep = [torch.cat(parts) for parts in zip(*kept, strict=True)] if kept else _no_samples()
     return point, Samples(spec.name, budget, *keep, bench.data.classes, bench.label)
 
 
-def _attack_batch(bench: Bench, spec: AttackSpec, params: dict, budget: float, start: int):
-    """The batch at ``start`` attacked; out of memory, the batch is halved and tried again."""
-    while True:
-        x, y = bench.batch(start)
-        try:
-            return x, y, spec.run(bench.model, x, y, budget, **params)
-        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
-            if not is_oom(exc):
-                raise
-            del x, y
-            bench.size.halve(exc)
+def _add_up(group: Peers, sums: dict, check: tuple, stopped: bool) -> tuple[dict, tuple]:
+    """Every process's sums (and the masking check, made by the one holding image 0)."""
+    if group.world == 1:
+        return sums, check
+    n, acc, more = check
+    values = [*sums.values(), n, n * acc if n else 0.0, n * more if n else 0.0]
+    total, stop = group.reduce(values, stopped)
+    if stop:
+        raise Cancelled()
+    n = int(total[-3])
+    check = (n, total[-2] / n, total[-1] / n) if n else (0, math.nan, math.nan)
+    return dict(zip(sums, total[: len(sums)], strict=True)), check
+
+
+def _no_samples() -> list[torch.Tensor]:
+    """No preview images (a process whose blocks hold none)."""
+    empty = torch.zeros(0, 0)
+    return [empty, empty, torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long)]
+
+
+def _attacked(bench: Bench, spec: AttackSpec, params: dict, budget: float, gate: Gate):
+    """``(start, images, labels, result)`` per batch of this process's blocks, each block
+    seeded on its own; out of memory, the batch is halved and tried again."""
+    n, step = len(bench.data), bench.config.batch
+    for block in bench.blocks:
+        torch.manual_seed(block_seed(bench.config.seed, block))
+        i, end = block, min(block + step, n)
+        while i < end:
+            gate()
+            x, y = bench.batch(i, end)
+            try:
+                res = spec.run(bench.model, x, y, budget, **params)
+            except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+                if not is_oom(exc):
+                    raise
+                del x, y
+                bench.size.halve(exc)
+                continue
+            yield i, x, y, res
+            if gate.meter is not None:
+                gate.meter.add(len(y))
+            i += len(y)
 
 
 @torch.no_grad()

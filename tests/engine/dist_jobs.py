@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -74,3 +75,20 @@ def _fault(fault: str, rank: int, i: int) -> None:
 
 def expected(n: int) -> float:
     return float((torch.arange(n, dtype=torch.float64) ** 2).sum())
+
+
+def children() -> list[int]:
+    """Processes whose parent is this one (the ranks a launcher left behind, if any), but for
+    multiprocessing's resource tracker: one helper per parent that ends with the parent."""
+    me = str(os.getpid())
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if b"resource_tracker" not in cmdline:
+                out.append(int(stat.parent.name))
+    return out

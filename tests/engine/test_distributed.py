@@ -3,32 +3,13 @@ cancel, and a rank that dies or hangs ends the job with one line and no process 
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
 from engine.errors import EngineError
 from engine.jobs import CancelToken, Progress
-from tests.engine.dist_jobs import SumConfig, expected, sum_squares
-
-
-def children() -> list[int]:
-    """Processes whose parent is this one (the ranks a launcher left behind, if any), but for
-    multiprocessing's resource tracker: one helper per parent that ends with the parent."""
-    me = str(os.getpid())
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me and fields[0] != "Z":
-            cmdline = (stat.parent / "cmdline").read_bytes()
-            if b"resource_tracker" not in cmdline:
-                out.append(int(stat.parent.name))
-    return out
+from tests.engine.dist_jobs import SumConfig, children, expected, sum_squares
 
 
 @pytest.mark.parametrize("procs", [1, 2, 3])

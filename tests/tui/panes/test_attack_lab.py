@@ -36,7 +36,9 @@ async def test_sweep_shows_the_engines_numbers_in_table_plot_and_previews(app):
         await run_sweep_keys(pilot)
         pane = lab(app)
         result = pane.state.result
-        assert result is not None and not result.cancelled
+        assert result is not None and not result.cancelled, [
+            str(n.message) for n in app._notifications
+        ]
         assert [(p.attack, p.budget) for p in result.points] == [
             (a, b) for a in ("oneshot", "iterated") for b in (0.0, 0.02, 0.1)
         ]
@@ -80,7 +82,9 @@ async def test_two_models_side_by_side_at_80x24(app):
         await run_sweep_keys(pilot, {"model": models, "n": "20", "batch": "20", "eps": "0,8/255"})
         pane = lab(app)
         result = pane.state.result
-        assert result is not None and not result.cancelled
+        assert result is not None and not result.cancelled, [
+            str(n.message) for n in app._notifications
+        ]
         labels = [f"{m} {a}" for m in models.split(",") for a in ("oneshot", "iterated")]
         assert list(pane.plots.series()) == labels
         assert pane.plots.series() == {
@@ -242,3 +246,29 @@ async def test_first_run_defaults_are_the_declared_app_defaults(app):
         assert config.attacks == SweepConfig().attacks
         assert config.eps == SweepConfig().eps
         assert config.n == spec_of(SweepConfig, "n").app_default < SweepConfig().n
+
+
+async def test_procs_2_runs_one_job_over_two_processes_and_cancel_reaches_both(app):
+    from tests.engine.dist_jobs import children
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await engine_ready(pilot)
+        small = {"n": "40", "batch": "10", "eps": "0,0.02,0.1", "procs": "2"}
+        await run_sweep_keys(pilot, small)
+        pane = lab(app)
+        result = pane.state.result
+        assert result is not None and not result.cancelled, [
+            str(n.message) for n in app._notifications
+        ]
+        alone = run_sweep(SweepConfig(n=40, batch=10, eps="0,0.02,0.1", device="cpu"))
+        assert [p.accuracy for p in result.points] == [p.accuracy for p in alone.points]
+        assert pane.table.rows_text() == [sweep_cells(p) for p in result.points]
+        assert not children()
+        # cancel while both processes attack: every rank stops, the finished points stay
+        await fill_form(pilot, {"n": "200", "batch": "20", "eps": "0,0.0005,0.001,0.002"})
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(pane.state.points) >= 1, timeout=180)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: pane.state.result is not None and not pane.running)
+        assert pane.state.result.cancelled and 1 <= len(pane.state.result.points) < 8
+        assert not children()
