@@ -33,7 +33,7 @@ def help_text(spec: Spec) -> str:
     """The declared help with the default (and the presets that differ from it)."""
     default = show(spec.default)
     text = spec.option.help
-    if default and spec.kind is not bool:
+    if default and (spec.kind is not bool or spec.default is True):  # flags say when on
         text += f" (default {default}"
         others = {k: show(v) for k, v in spec.option.presets.items() if v != spec.default}
         if spec.app_default != spec.default:

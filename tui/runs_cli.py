@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from tui import render
-from tui.options import add_command
+from tui.options import OneLineParser, add_command
 
 RUNS_EXAMPLE = """examples:
   advtui runs list                         # every run, newest first
@@ -37,12 +37,7 @@ def add_runs_parser(sub: Any) -> None:
         sub, "runs", _need_action, "list, show, compare, rename and delete run folders",
         "Every job writes a run folder; find them again.", epilog=RUNS_EXAMPLE,
     )  # fmt: skip
-    from tui.words_cli import _OneLineParser
-
-    runs.error = _OneLineParser.error.__get__(runs)  # type: ignore[method-assign]
-    actions = runs.add_subparsers(
-        dest="runs_command", metavar="ACTION", parser_class=_OneLineParser
-    )
+    actions = runs.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=OneLineParser)
     listing = add_command(actions, "list", cmd_list, "every run: date, kind, settings, status")
     listing.add_argument("--kind", help="sweep, train, words or eval")
     listing.add_argument("--filter", default="", help="words every listed run must contain")

@@ -321,6 +321,7 @@ class TrainConfig:
     )
     seed: int = seed_option()
     device: str = device_option()
+    procs: int = procs_option()
     save: str | None = option(
         None,
         "also copy the trained state_dict (and its card) to this file",
@@ -331,7 +332,7 @@ class TrainConfig:
     resume: str | None = resume_option("training continues after its last finished epoch")
 
     # settings a resumed training may change without changing the model it trains
-    RESUME_FREE: ClassVar[tuple[str, ...]] = ("device", "out", "resume", "save")
+    RESUME_FREE: ClassVar[tuple[str, ...]] = ("device", "procs", "out", "resume", "save")
 
     def cache_key(self) -> str:
         """Names the cached checkpoint: every setting that changes the weights' kind."""

@@ -11,6 +11,7 @@ asking for the same model twice trains it once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -22,8 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.distributed import Peers, distributable, peers
 from engine.fields import asdict, show, specs
 from engine.jobs import (
+    Cancelled,
     CancelToken,
     Emit,
     Frame,
@@ -52,6 +55,7 @@ from engine.vision.train_state import (
     reopen_training,
     restore_checkpoint,
     save_training_checkpoint,
+    share_state,
 )
 
 
@@ -99,6 +103,7 @@ def evaluate(
     return (pred == data.labels).float().mean().item(), pred
 
 
+@distributable
 def train_classifier(
     config: TrainConfig,
     emit: Emit = ignore,
@@ -110,14 +115,19 @@ def train_classifier(
     The run folder is made before the first batch and gets a checkpoint (model, optimiser,
     generator) after every epoch, atomically; ``config.resume`` continues such a folder after
     its last finished epoch and ends with the model an uninterrupted run gives. Cancelled, it
-    returns the model as it is and caches nothing."""
+    returns the model as it is and caches nothing.
+
+    With ``procs`` > 1 (or under torchrun) it is data-parallel: DistributedDataParallel, each
+    rank a share of every batch of ``batch`` images (the schedule is one process's), the
+    first rank evaluating, checkpointing and writing the records."""
     frame = Frame("train", config, emit, cancel, pause)
     result = TrainResult(model=None, test_accuracy=0.0, epochs_done=0)
+    group = peers()
     with frame.stoppable(result, "training cancelled; the checkpoint keeps every finished epoch"):
-        prior = reopen_training(config)  # a resume that cannot be is refused before any work
-        if prior is None:
+        prior = reopen_training(config) if group.main else None  # refused before any work
+        if prior is None and group.main:
             writable_root("train", config.out)
-        run = _Training(config, emit, frame)
+        run = _Training(config, emit, frame, group)
         result.model = run.model
         run.begin(prior)
         run.train(result)
@@ -129,11 +139,15 @@ def train_classifier(
 class _Training:
     """One training from its data to its records: the model, its stepper, the epochs."""
 
-    def __init__(self, config: TrainConfig, emit: Emit, frame: Frame) -> None:
-        self.config, self.emit, self.frame = config, emit, frame
+    def __init__(self, config: TrainConfig, emit: Emit, frame: Frame, group: Peers) -> None:
+        self.config, self.emit, self.frame, self.group = config, emit, frame, group
         self.device = device = pick_device(config.device)
         torch.manual_seed(config.seed)
-        self.gen = torch.Generator().manual_seed(config.seed)
+        self.gen = torch.Generator().manual_seed(config.seed)  # the order: the same everywhere
+        # augmentation and the training attack: one process's own (its generator alone)
+        self.local_gen = self.gen
+        if group.world > 1:
+            self.local_gen = torch.Generator().manual_seed(config.seed + 7919 * group.rank)
         emit(Log(f"loading {config.dataset} train and test splits"))
         self.train_set = load_dataset(
             config.dataset, "train", config.data_dir, download_progress(emit)
@@ -144,28 +158,43 @@ class _Training:
         self.model = build(config.arch, classes).to(device, memory_format=torch.channels_last)
         per_epoch = math.ceil(len(self.train_set) / config.batch)
         self.step = Stepper(self.model, config, per_epoch, device, emit)
-        self.step.perturb = training_attack(config, self.gen)
+        self.step.perturb = training_attack(config, self.local_gen)
         self.history: list[dict[str, float]] = []
 
     def begin(self, prior: Resumed | None) -> None:
-        """Open the run folder (a new one, or the resumed one with its checkpoint restored)."""
-        c, n = self.config, len(self.train_set)
-        record = prior.record if prior is not None else RunRecord("train", c.cache_key(), c.out)
-        self.record = self.frame.open(record, epochs_total=c.epochs)
-        first = restore_checkpoint(self, prior) if prior is not None else 0
-        if first:
-            self.emit(Log(f"resuming {record.path.name} after epoch {first} of {c.epochs}"))
+        """Open the run folder (a new one, or the resumed one with its checkpoint restored);
+        with several processes, the first one's state goes to all and DDP wraps the model."""
+        c, n, group = self.config, len(self.train_set), self.group
+        first = 0
+        if group.main:
+            record = prior.record if prior else RunRecord("train", c.cache_key(), c.out)
+            self.record = self.frame.open(record, epochs_total=c.epochs)
+            first = restore_checkpoint(self, prior) if prior is not None else 0
+            if first:
+                self.emit(Log(f"resuming {record.path.name} after epoch {first} of {c.epochs}"))
+        if group.world > 1:
+            first = share_state(self, group, first)
+            self.step.parallel(group)
         self.first = first
-        self.emit(Log(f"training {c.arch} on {n} images, {self.device}, bf16={self.step.amp}"))
-        meter = RateMeter("train", c.epochs * n, self.emit, unit="img")
-        meter.skip(first * n)
+        procs = f", {group.world} processes" if group.world > 1 else ""
+        self.emit(
+            Log(f"training {c.arch} on {n} images, {self.device}{procs}, bf16={self.step.amp}")
+        )
+        share = len(range(group.rank, c.batch, group.world)) / c.batch
+        meter = RateMeter("train", round(c.epochs * n * share), self.emit, unit="img")
+        meter.skip(round(first * n * share))
         self.frame.gate.meter = meter
 
     def train(self, result: TrainResult) -> None:
         """The epochs left; each ends with its checkpoint and its metrics row on disk."""
         c = self.config
         for epoch in range(self.first + 1, c.epochs + 1):
-            loss = _epoch(self.step, self.train_set, self.gen, self.frame.gate, self.emit)
+            loss = _epoch(self.step, self.train_set, (self.gen, self.local_gen), self.frame.gate,
+                          self.emit)  # fmt: skip
+            if not self.group.main:  # the first process evaluates and keeps the records
+                if self.group.broadcast(False):
+                    break
+                continue
             acc, _ = evaluate(self.model, self.test_set, self.device)
             row = {"epoch": epoch, "train_loss": loss, "test_acc": acc}
             self.emit(Metric("test_acc", epoch, acc))
@@ -176,7 +205,7 @@ class _Training:
             save_training_checkpoint(self, epoch)
             self.record.append_row("metrics", row)
             self.record.update(epochs_done=epoch)
-            if collapsed:
+            if self.group.broadcast(collapsed):
                 break
         result.epochs_done = len(self.history)
         result.test_accuracy = self.history[-1]["test_acc"] if self.history else 0.0
@@ -227,6 +256,21 @@ class Stepper:
         self.amp = use_bf16(device)
         self.size = BatchSize(config.batch, emit, "images", device)
         self.perturb: Perturb | None = None  # adversarial training: the batch's attack
+        self.net: nn.Module = model  # what the loss goes through: DDP's wrapper when parallel
+        self.group = Peers()
+
+    def parallel(self, group: Peers) -> None:
+        """Data-parallel from here: DDP averages the gradients (and sends rank 0's weights to
+        all as it wraps the model)."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        self.net = DistributedDataParallel(self.model, device_ids=ids)
+        self.group = group
+
+    def share(self, idx: torch.Tensor) -> torch.Tensor:
+        """This process's share of a batch's image indices."""
+        return idx[self.group.rank :: self.group.world]
 
     def lr_at(self, step: int) -> float:
         lr = self.config.lr
@@ -252,26 +296,32 @@ class Stepper:
         for i in range(0, n, size):
             xb, yb = x[i : i + size], y[i : i + size]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-                if self.perturb is not None:
+                if self.perturb is not None:  # on the plain model: no gradient sync
                     xb = self.perturb(self.model, xb, yb)
-                out = self.model(xb)
+                out = self.net(xb)
                 loss = F.cross_entropy(out, yb, label_smoothing=self.config.label_smoothing)
-            (loss * (len(xb) / n)).backward()
+            last = i + size >= n
+            sync = (
+                contextlib.nullcontext() if last or self.net is self.model else self.net.no_sync()
+            )
+            with sync:  # DDP averages the gradients once, on the last part of the batch
+                (loss * (len(xb) / n)).backward()
             total += loss.item() * len(xb)
         self.opt.step()
         self.done += 1
         return total / n
 
 
-def _epoch(step: Stepper, train: ImageSet, gen: torch.Generator, gate: Gate, emit: Emit) -> float:
-    """One pass over the shuffled, augmented training split; returns the mean loss."""
+def _epoch(step: Stepper, train: ImageSet, gens: tuple, gate: Gate, emit: Emit) -> float:
+    """One pass over the shuffled, augmented training split; returns the mean loss. ``gens``:
+    the order's generator and this process's own (the same one in a single process)."""
     step.model.train()
-    order = torch.randperm(len(train), generator=gen)
+    order = torch.randperm(len(train), generator=gens[0])
     running, seen = 0.0, 0
     for i in range(0, len(train), step.config.batch):
-        gate()
-        idx = order[i : i + step.config.batch]
-        x = augment(train.images[idx], gen).to(step.device).float().div_(255)
+        _gate_together(gate, step.group)
+        idx = step.share(order[i : i + step.config.batch])
+        x = augment(train.images[idx], gens[1]).to(step.device).float().div_(255)
         x = x.contiguous(memory_format=torch.channels_last)
         running += step(x, train.labels[idx].to(step.device)) * len(idx)
         seen += len(idx)
@@ -280,6 +330,21 @@ def _epoch(step: Stepper, train: ImageSet, gen: torch.Generator, gate: Gate, emi
         if step.done % 20 == 0:
             emit(Metric("loss", step.done / step.per_epoch, running / seen))
     return running / max(seen, 1)
+
+
+def _gate_together(gate: Gate, group: Peers) -> None:
+    """Pause and cancel between steps; several processes agree on a cancel first (one small
+    collective), so none is left waiting in DDP's reduce for one that stopped."""
+    if group.world == 1:
+        gate()
+        return
+    try:
+        gate()
+        stopped = False
+    except Cancelled:
+        stopped = True
+    if group.reduce([], stopped)[1]:
+        raise Cancelled()
 
 
 def _watch(

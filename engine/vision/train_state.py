@@ -100,3 +100,24 @@ def restore_checkpoint(run: Any, resumed: Resumed) -> int:
     run.step.done, run.history = step, history
     record.write_rows("metrics", history)  # rows appended after the checkpoint are redone
     return epoch
+
+
+def share_state(run: Any, group: Any, first: int) -> int:
+    """With several processes: the first one's optimiser, step count, data order and history
+    (restored from a checkpoint or fresh) go to all, so their SGD steps stay identical; DDP
+    sends the weights itself. Returns the epochs already finished."""
+    state = None
+    if group.main:
+        state = {
+            "epoch": first,
+            "optim": run.step.opt.state_dict(),
+            "step": run.step.done,
+            "generator": run.gen.get_state(),
+            "history": run.history,
+        }
+    state = group.broadcast(state)
+    if not group.main:
+        run.step.opt.load_state_dict(state["optim"])
+        run.step.done, run.history = state["step"], state["history"]
+        run.gen.set_state(state["generator"])
+    return int(state["epoch"])
