@@ -10,6 +10,8 @@ from engine.vision.attacks.base import AttackResult, check_budget, prepare, regi
 from engine.vision.attacks.loop import attackable, clean_result, fooled
 from engine.vision.attacks.targets import TargetSpec, resolve_target
 
+CROSSOVER = 0.1  # targeted: chance that a child's pixel comes from the mutant, not the parent
+
 
 def flatten_pixels(images: torch.Tensor) -> torch.Tensor:
     """``[N, C, H, W]`` -> ``[N, H*W, C]``: one row per pixel, its channels side by side."""
@@ -31,6 +33,24 @@ def paint(flat: torch.Tensor, cand: torch.Tensor, h: int, w: int) -> torch.Tenso
     return flat.view(m, h, w, c).permute(0, 3, 1, 2)
 
 
+def fitness(
+    logits: torch.Tensor, labels: torch.Tensor, target: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fitness (lower is better) and success of each row of ``logits``.
+
+    Untargeted: the probability of the true class, less 2 on success. Targeted: the margin
+    ``max_{j != t} z_j - z_t`` of the logits (negative exactly when the target wins), which
+    keeps ranking candidates once the target's probability is tiny or already large, less
+    a constant that puts every success below every failure.
+    """
+    ok = fooled(logits.argmax(1), labels, target)
+    if target is None:
+        return logits.softmax(1).gather(1, labels[:, None]).squeeze(1) - 2.0 * ok, ok
+    own = logits.gather(1, target[:, None]).squeeze(1)
+    other = logits.scatter(1, target[:, None], float("-inf")).amax(1)
+    return other - own - 1e4 * ok, ok
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -45,9 +65,7 @@ def evaluate(
     """Fitness (lower is better) and success of every candidate ``[B, P, k, 2+C]`` of B images.
 
     All B * P candidate images go through the model together, ``chunk`` images per forward to
-    bound memory; there is no per-candidate or per-image Python loop. Fitness is the probability
-    of the true class (untargeted) or one minus that of the target, less 2 on success, so a
-    successful candidate always beats an unsuccessful one.
+    bound memory; there is no per-candidate or per-image Python loop. See :func:`fitness`.
     """
     b, p = cand.shape[:2]
     cand = cand.reshape(b * p, *cand.shape[2:])
@@ -57,18 +75,107 @@ def evaluate(
     for s in range(0, b * p, chunk):
         o = owner[s : s + chunk]
         logits = model(paint(flat[o], cand[s : s + chunk], h, w))
-        prob = logits.softmax(1)
         t = None if target is None else target[o]
-        ok = fooled(logits.argmax(1), labels[o], t)
-        base = prob.gather(1, labels[o, None]) if t is None else 1 - prob.gather(1, t[:, None])
-        fit[s : s + chunk] = base.squeeze(1) - 2.0 * ok
-        hit[s : s + chunk] = ok
+        fit[s : s + chunk], hit[s : s + chunk] = fitness(logits, labels[o], t)
     return fit.view(b, p), hit.view(b, p)
 
 
 def pick(x: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
     """``x[b, i[b, p, ...]]`` along dim 1 for candidate tensors ``[B, P, k, D]``."""
     return x.gather(1, i[:, :, None, None].expand(-1, -1, *x.shape[2:]))
+
+
+def initial_population(
+    b: int, popsize: int, k: int, c: int, size: torch.Tensor, targeted: bool
+) -> torch.Tensor:
+    """``[B, P, k, 2 + C]`` random candidates: places uniform over the image, colours from
+    N(0.5, 0.5) clamped (untargeted, as the paper) or each channel 0 or 1 (targeted)."""
+    dev, dtype = size.device, size.dtype
+    pos = torch.rand(b, popsize, k, 2, device=dev, dtype=dtype) * size
+    colour = torch.randn(b, popsize, k, c, device=dev, dtype=dtype).mul_(0.5).add_(0.5)
+    if targeted:
+        colour = torch.randint(0, 2, colour.shape, device=dev).to(dtype)
+    return torch.cat([pos, colour.clamp_(0.0, 1.0)], dim=3)
+
+
+def mutate(
+    cand: torch.Tensor, fit: torch.Tensor, mutation: float, size: torch.Tensor, targeted: bool
+) -> torch.Tensor:
+    """One child per candidate of ``cand`` ``[B, P, k, 2 + C]``, all images at once.
+
+    Untargeted: DE/rand/1, ``a + F (b - c)`` on every pixel. Targeted: DE/best/1,
+    ``best + F (b - c)``, crossed over pixel by pixel with the parent (each pixel from the
+    mutant with probability :data:`CROSSOVER`, at least one), so a child keeps most of its
+    parent's pixels and a good set of pixels is refined rather than redrawn.
+    """
+    b, p, k = cand.shape[:3]
+    # three distinct other candidates per candidate: the 3 smallest of random scores,
+    # with each candidate's own score pushed out of reach
+    scores = torch.rand(b, p, p, device=cand.device)
+    scores.diagonal(dim1=1, dim2=2).fill_(2.0)
+    r = scores.topk(3, dim=2, largest=False).indices
+    base = pick(cand, fit.argmin(1)[:, None].expand(-1, p) if targeted else r[..., 0])
+    child = base + mutation * (pick(cand, r[..., 1]) - pick(cand, r[..., 2]))
+    if targeted:
+        u = torch.rand(b, p, k, 1, device=cand.device)
+        child = torch.where((u < CROSSOVER) | (u == u.amin(2, keepdim=True)), child, cand)
+    child[..., :2] = torch.remainder(child[..., :2], size)
+    child[..., 2:].clamp_(0.0, 1.0)
+    return child
+
+
+class Population:
+    """The images still attacked and their candidates, fitness and success, shrinking as
+    images leave (on success with early stopping, or at the end); ``best`` holds the chosen
+    candidate of every image that has left, indexed like the whole batch."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        x0: torch.Tensor,
+        labels: torch.Tensor,
+        target: torch.Tensor | None,
+        idx: torch.Tensor,
+        k: int,
+        popsize: int,
+        chunk: int,
+    ) -> None:
+        n, c, self.h, self.w = x0.shape
+        self.model, self.chunk, self.idx = model, chunk, idx
+        self.flat = flatten_pixels(x0[idx])
+        self.y, self.t = labels[idx], None if target is None else target[idx]
+        self.size = torch.tensor([self.h, self.w], device=x0.device, dtype=x0.dtype)
+        self.cand = initial_population(len(idx), popsize, k, c, self.size, target is not None)
+        self.fit, self.hit = self.evaluate(self.cand)
+        self.best = torch.empty(n, k, 2 + c, device=x0.device, dtype=x0.dtype)
+
+    def evaluate(self, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return evaluate(self.model, self.flat, cand, self.y, self.t, self.h, self.w, self.chunk)
+
+    def generation(self, mutation: float) -> None:
+        """Children for all candidates; each replaces its parent when at least as fit."""
+        child = mutate(self.cand, self.fit, mutation, self.size, self.t is not None)
+        f_child, h_child = self.evaluate(child)
+        better = f_child <= self.fit
+        self.cand = torch.where(better[:, :, None, None], child, self.cand)
+        self.fit = torch.where(better, f_child, self.fit)
+        self.hit = torch.where(better, h_child, self.hit)
+
+    def retire(self, done: torch.Tensor) -> None:
+        """Keep the fittest candidate of each ``done`` image in ``best`` and drop those images."""
+        if bool(done.any()):
+            self.best[self.idx[done]] = pick(self.cand[done], self.fit[done].argmin(1)[:, None])[
+                :, 0
+            ]
+            keep = ~done
+            self.idx, self.flat, self.y = self.idx[keep], self.flat[keep], self.y[keep]
+            self.cand, self.fit, self.hit = self.cand[keep], self.fit[keep], self.hit[keep]
+            self.t = None if self.t is None else self.t[keep]
+
+    def retire_successes(self) -> bool:
+        """Retire every image with a successful candidate; whether any image is left."""
+        self.retire(self.hit.any(1))
+        return bool(self.idx.numel())
 
 
 @register(
@@ -95,10 +202,16 @@ def onepixel(
     Black-box: only the model's probabilities are used. Each image has a population of
     ``popsize`` candidates, each k pixels (row, column, colour); DE/rand/1 makes a child
     ``a + mutation * (b - c)`` from three other candidates, and the child replaces its parent
-    when fitter (lower true-class probability, or higher target probability; a success always
-    wins). Positions wrap around the image, colours are clamped to [0, 1]; initial colours are
-    drawn from N(0.5, 0.5) as the paper's N(128, 127). Every candidate of every image is
-    evaluated in batched forwards. At most k pixels differ from the clean image.
+    when fitter (lower true-class probability; a success always wins). Positions wrap around
+    the image, colours are clamped to [0, 1]; initial colours are drawn from N(0.5, 0.5) as
+    the paper's N(128, 127). Every candidate of every image is evaluated in batched forwards.
+    At most k pixels differ from the clean image.
+
+    Targeted, reaching one given class is far harder than leaving the true one, so the search
+    changes (:func:`mutate`): fitness is the logit margin of the target (:func:`fitness`),
+    initial colours are the corners of the colour cube (each channel 0 or 1), and DE/best/1
+    with binomial crossover over pixels (rate 0.1, at least one pixel) moves each child a few
+    pixels away from its parent, building on the best candidate found so far.
 
     Arguments:
         model: classifier on [0, 1] inputs (normalisation inside).
@@ -124,60 +237,30 @@ def onepixel(
     if popsize < 4:
         raise UsageError(f"popsize must be at least 4 for differential evolution, got {popsize}")
     prepare(model)
-    k = int(budget)
-    if k == 0:
+    if int(budget) == 0:
         return clean_result(model, images)
     x0 = images.detach()
-    n, c, h, w = x0.shape
-    adv = x0.clone()
-    iterations = torch.zeros_like(labels)
     with torch.no_grad():
         logits = model(x0)
     pred = logits.argmax(1)
     tgt = resolve_target(target, logits, labels)
+    iterations = torch.zeros_like(labels)
     idx = torch.nonzero(attackable(pred, labels, tgt)).squeeze(1)
     if idx.numel() == 0:
-        return AttackResult(adv, pred, iterations)
-    dev = x0.device
-    chunk = chunk or (256 if dev.type == "cpu" else 16384)
-    flat = flatten_pixels(x0[idx])
-    y, t = labels[idx], None if tgt is None else tgt[idx]
-    size = torch.tensor([h, w], device=dev, dtype=x0.dtype)
-    b = len(idx)
-    pos = torch.rand(b, popsize, k, 2, device=dev, dtype=x0.dtype) * size
-    colour = torch.randn(b, popsize, k, c, device=dev, dtype=x0.dtype).mul_(0.5).add_(0.5)
-    cand = torch.cat([pos, colour.clamp_(0.0, 1.0)], dim=3)
-    fit, hit = evaluate(model, flat, cand, y, t, h, w, chunk)
+        return AttackResult(x0.clone(), pred, iterations)
+    chunk = chunk or (256 if x0.device.type == "cpu" else 16384)
+    pop = Population(model, x0, labels, tgt, idx, int(budget), popsize, chunk)
     iterations[idx] = 1
-    best = torch.empty(n, k, 2 + c, device=dev, dtype=x0.dtype)  # chosen candidate per image
     for _ in range(steps):
-        if early_stop:
-            done = hit.any(1)
-            if bool(done.any()):
-                best[idx[done]] = pick(cand[done], fit[done].argmin(1)[:, None])[:, 0]
-                keep = ~done
-                if not bool(keep.any()):
-                    break
-                idx, flat, y, cand, fit, hit = (v[keep] for v in (idx, flat, y, cand, fit, hit))
-                t = None if t is None else t[keep]
-        b = len(idx)
-        # three distinct other candidates per candidate: the 3 smallest of random scores,
-        # with each candidate's own score pushed out of reach
-        scores = torch.rand(b, popsize, popsize, device=dev)
-        scores.diagonal(dim1=1, dim2=2).fill_(2.0)
-        r = scores.topk(3, dim=2, largest=False).indices
-        child = pick(cand, r[..., 0]) + mutation * (pick(cand, r[..., 1]) - pick(cand, r[..., 2]))
-        child[..., :2] = torch.remainder(child[..., :2], size)
-        child[..., 2:].clamp_(0.0, 1.0)
-        f_child, h_child = evaluate(model, flat, child, y, t, h, w, chunk)
-        better = f_child <= fit
-        cand = torch.where(better[:, :, None, None], child, cand)
-        fit = torch.where(better, f_child, fit)
-        hit = torch.where(better, h_child, hit)
-        iterations[idx] += 1
-    best[idx] = pick(cand, fit.argmin(1)[:, None])[:, 0]
+        if early_stop and not pop.retire_successes():
+            break
+        pop.generation(mutation)
+        iterations[pop.idx] += 1
+    pop.retire(torch.ones_like(pop.idx, dtype=torch.bool))
     attacked = torch.nonzero(iterations > 0).squeeze(1)
-    adv[attacked] = paint(flatten_pixels(x0[attacked]), best[attacked], h, w)
+    adv = x0.clone()
+    _, _, h, w = x0.shape
+    adv[attacked] = paint(flatten_pixels(x0[attacked]), pop.best[attacked], h, w)
     with torch.no_grad():
         pred[attacked] = model(adv[attacked]).argmax(1)
     return AttackResult(adv, pred, iterations)
