@@ -199,9 +199,19 @@ def _quiet() -> None:
     os.close(null)
 
 
+def _share_cores() -> None:
+    """The ranks of one machine split its cores (torch would give each rank all of them, and
+    the ranks would fight); ``OMP_NUM_THREADS`` set by the user wins, as under torchrun."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, (cores or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
+
+
 def _rank_main(function: str, config: Any, events: Any, stop: Any, running: Any) -> Any:
     """One rank: join the group, run the job with tokens backed by the shared events."""
     _quiet()
+    _share_cores()
     module, _, name = function.partition(":")
     job = getattr(import_module(module), name)
     group = join(getattr(config, "device", "auto"))
