@@ -20,6 +20,11 @@ import torch
 from torch import nn
 
 from engine.errors import UsageError
+from engine.fields import mention
+
+STATE_DICT_HINT = (
+    f"; a state_dict goes in {mention('weights')}, its architecture in {mention('model')}"
+)
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
@@ -193,7 +198,7 @@ def load_archive(path: Path) -> nn.Module:
 
     reason = archive_reason(path)
     if reason:
-        raise UsageError(f"{path.name} {reason}; for a state_dict give --model ARCH --weights FILE")
+        raise UsageError(f"{path.name} {reason}{STATE_DICT_HINT}")
     errors = []
     with _quiet_torch():
         if path.suffix == ".pt2":
@@ -207,7 +212,7 @@ def load_archive(path: Path) -> nn.Module:
             errors.append(str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__)
     raise UsageError(
         f"{path.name} is neither a torch.export (.pt2) nor a TorchScript archive "
-        f"({'; '.join(errors)}); for a state_dict give --model ARCH --weights FILE"
+        f"({'; '.join(errors)}){STATE_DICT_HINT}"
     )
 
 

@@ -61,7 +61,7 @@ def test_torchscript_archive_loads(tmp_path):
 def test_a_file_that_is_no_archive_is_a_usage_error(tmp_path):
     path = tmp_path / "junk.pt2"
     path.write_bytes(b"not a model")
-    with pytest.raises(UsageError, match="neither a torch.export"):
+    with pytest.raises(UsageError, match="is not a TorchScript or torch.export archive"):
         load_model(str(path))
 
 
