@@ -107,13 +107,14 @@ def read_config(path: Path, cls: type) -> Any:
     return from_dict(cls, payload if isinstance(payload, dict) else {})
 
 
+TEXT_COLUMNS = ("model", "attack", "axis", "flags")  # a sweep's columns that are not numbers
+
+
 def points(path: Path) -> list[dict[str, Any]]:
     """A sweep's finished points: ``points.csv`` (numbers as floats), else ``points.jsonl``."""
     rows = _csv(path / "points.csv")
     if rows:
-        return [
-            {k: v if k in ("attack", "axis") else _number(v) for k, v in r.items()} for r in rows
-        ]
+        return [{k: v if k in TEXT_COLUMNS else _number(v) for k, v in r.items()} for r in rows]
     return _jsonl(path / "points.jsonl")
 
 
@@ -174,7 +175,9 @@ def settings(kind: str, c: dict[str, Any]) -> str:
     """The few settings that tell runs of one kind apart."""
     if kind == "sweep":
         attacks = "+".join(c.get("attacks") or ())
-        return f"{c.get('dataset', '')} {c.get('model', '')} {attacks} n={c.get('n', '')}"
+        models = c.get("model") or ""
+        models = ",".join(map(_name, models)) if isinstance(models, list) else _name(models)
+        return f"{c.get('dataset', '')} {models} {attacks} n={c.get('n', '')}"
     if kind == "words":
         corpus = c.get("corpus") if c.get("corpus") == "builtin" else _name(c.get("corpus"))
         return (
@@ -275,8 +278,11 @@ def signature(root: str | os.PathLike[str] | None = None) -> tuple[tuple[str, in
 
 def find_run(ref: str, root: str | os.PathLike[str] | None = None) -> Path:
     """A run folder from a path, a folder name, or a piece of one that only one run has."""
+    from engine.fields import shown
+    from engine.files import kind
+
     direct = Path(ref).expanduser()
-    if (direct / "config.json").is_file():
+    if kind(direct / "config.json") == "file":
         return direct
     folders = run_folders(root)
     exact = [p for p in folders if p.name == ref]
@@ -286,9 +292,11 @@ def find_run(ref: str, root: str | os.PathLike[str] | None = None) -> Path:
     if len(partial) == 1:
         return partial[0]
     if not partial:
-        raise UsageError(f"no run folder matches {ref!r} under {runs_root(root)}")
-    shown = ", ".join(p.name for p in partial[:3])
-    raise UsageError(f"{len(partial)} runs match {ref!r} ({shown}, ...); give more of the name")
+        raise UsageError(f"no run folder matches {shown(ref)} under {runs_root(root)}")
+    names = ", ".join(p.name for p in partial[:3])
+    raise UsageError(
+        f"{len(partial)} runs match {shown(ref)} ({names}, ...); give more of the name"
+    )
 
 
 # --------------------------------------------------------------------------- curves

@@ -19,6 +19,17 @@ def isolated_dirs(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def same_threads():
+    """A job that sets torch's thread count (``threads``) sets it for the whole process: put
+    it back, so no later test computes with other threads than its child processes do."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -105,7 +105,7 @@ def cli_error(exc: UsageError, cls: type) -> UsageError:
     """The engine's message with the CLI's flags in place of the config field names."""
     names = flags(cls)
     if isinstance(exc, FieldError):
-        return UsageError(f"{names.get(exc.field, exc.field)} {exc.reason}")
+        return UsageError(f"{names.get(exc.field, exc.field)} {render_mentions(exc.reason, names)}")
     return UsageError(render_mentions(str(exc), names))
 
 

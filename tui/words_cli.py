@@ -135,9 +135,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def model_path(ref: str) -> str:
     """A path as given, or the run folder whose name holds ``ref`` (``advtui runs list``)."""
-    from pathlib import Path
+    from engine.files import kind
 
-    if Path(ref).expanduser().exists() or "/" in ref:
+    if kind(ref) is not None or "/" in ref:
         return ref
     from engine.errors import UsageError
     from engine.run_index import find_run

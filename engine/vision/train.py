@@ -197,14 +197,15 @@ class _Training:
                 continue
             acc, _ = evaluate(self.model, self.test_set, self.device)
             row = {"epoch": epoch, "train_loss": loss, "test_acc": acc}
-            self.emit(Metric("test_acc", epoch, acc))
-            self.emit(Log(f"epoch {epoch}/{c.epochs}: loss {loss:.3f}, test {acc:.2%}"))
             watch = self.watch
             collapsed = watch is not None and watch_epoch(watch, self.model, row, self.emit)
             self.history.append(row)
+            # on disk before anyone hears of it: the checkpoint, then the row
             save_training_checkpoint(self, epoch)
             self.record.append_row("metrics", row)
             self.record.update(epochs_done=epoch)
+            self.emit(Metric("test_acc", epoch, acc))
+            self.emit(Log(f"epoch {epoch}/{c.epochs}: loss {loss:.3f}, test {acc:.2%}"))
             if self.group.broadcast(collapsed):
                 break
         result.epochs_done = len(self.history)

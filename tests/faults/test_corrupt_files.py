@@ -91,9 +91,9 @@ def _archive(tmp: Path, kind: str) -> Path:
             warnings.simplefilter("ignore")
             torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), str(path))
         truncated(path, 0.6)
-    elif kind == "state-dict-as-model":
+    elif kind == "foreign-state-dict-as-model":  # (one of a known architecture is a model)
         path = tmp / "state.pt"
-        torch.save(smallcnn_state(), path)
+        torch.save(torch.nn.Linear(3, 2).state_dict(), path)
     elif kind == "empty-as-pt2":
         path.write_bytes(b"")
     return path
@@ -128,7 +128,8 @@ def cases() -> list:
             lambda tmp, k=kind: [*SWEEP, "--weights", str(_weights(tmp, k))],
             id=f"sweep --weights {kind}"))  # fmt: skip
     for kind in ("text-as-pt2", "random-as-torchscript", "foreign-zip-as-pt2",
-                 "truncated-torchscript", "state-dict-as-model", "empty-as-pt2"):  # fmt: skip
+                 "truncated-torchscript", "foreign-state-dict-as-model",
+                 "empty-as-pt2"):  # fmt: skip
         out.append(pytest.param(
             lambda tmp, k=kind: [*SWEEP, "--model", str(_archive(tmp, k))],
             id=f"sweep --model {kind}"))  # fmt: skip
@@ -266,7 +267,7 @@ def test_a_sweep_folder_torn_by_a_crash_resumes_and_redoes_only_the_torn_point(t
     straight = [{k: v for k, v in r.items() if k != "seconds"} for r in rows(run, "points")]
     lines = (run / "points.jsonl").read_text().splitlines()
     (run / "points.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:25])
-    truncated(run / "samples" / "fgsm-0.01.pt", 0.3)
+    truncated(run / "samples" / "smallcnn-fgsm-0.01.pt", 0.3)
     (run / "points.csv").write_text("attack,budget\nfgsm,0.0\nfgsm,0.0")  # torn too
     capsys.readouterr()
     assert main(["--device", "cpu", "sweep", "--resume", str(run)]) == 0

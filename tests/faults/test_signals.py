@@ -133,9 +133,9 @@ def batch_call(job: str) -> tuple[object, str, int]:
     from engine.words.sgns import SGNSTrainer
 
     return {
-        "sweep": (sweep, "_attack_batch", 16),  # 8 points x 2 batches
+        "sweep": (sweep, "_accumulate", 16),  # 8 points x 2 batches
         "train": (train, "augment", 15),  # 5 epochs x 3 batches
-        "words": (SGNSTrainer, "_step", 700),  # 6 epochs x about 230 batches
+        "words": (SGNSTrainer, "_batch_numba", 700),  # 6 epochs x about 230 batches
     }[job]
 
 

@@ -16,7 +16,8 @@ def test_sweep_with_target_and_pixel_attack(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "2 px" in captured.err  # the table says which budgets are pixel counts
     assert "…" not in captured.err  # no number is cut short at 80 columns
-    table = [line.split() for line in captured.err.splitlines() if line.startswith("pgd")]
+    lines = [line.split() for line in captured.err.splitlines() if line.startswith("smallcnn")]
+    table = [cells for cells in lines if cells[1] in ("pgd", "pgd-l0")]
     run = Path(captured.out.strip().splitlines()[-1])
     config = json.loads((run / "config.json").read_text())
     assert config["target"] == "random"

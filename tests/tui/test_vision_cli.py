@@ -98,7 +98,7 @@ def test_root_device_reaches_every_job_and_a_subcommand_device_wins(tmp_path, ca
     assert json.loads((run / "config.json").read_text())["device"] == "cpu"
 
 
-def test_sigint_mid_sweep_stops_after_the_batch_in_flight(tmp_path, monkeypatch, capsys):
+def test_sigint_mid_sweep_stops_after_the_batch_in_flight(tmp_path, monkeypatch, capfd):
     """The signal lands while the 3rd batch is attacked: that batch finishes, no other starts,
     the finished point is kept and the command exits 130."""
     import dataclasses
@@ -121,7 +121,7 @@ def test_sigint_mid_sweep_stops_after_the_batch_in_flight(tmp_path, monkeypatch,
     argv = ["sweep", "--attack", "fgsm", "--n", "40", "--batch", "20", "--eps", "0,0.01,0.02"]
     assert main([*argv, "--out", out]) == 130
     assert len(calls) == 3  # 2 batches per point: the interrupted point stopped after 1
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()  # the notice goes straight to the descriptor
     assert "cancelling" in captured.err
     run = Path(captured.out.strip().splitlines()[-1])
     rows = json.loads((run / "points.json").read_text())

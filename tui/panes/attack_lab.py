@@ -243,7 +243,13 @@ class AttackLab(JobPane):
         self.state = SweepState(config=config, axes=axes, points=pts, run_dir=msg.path)
         self.table.reset()
         self.preview.clear()
-        await self.plots.start(axes, budgets)
+        models = tuple(dict.fromkeys(p.model for p in pts)) or ("",)
+        clean = {p.model: p.accuracy for p in pts if p.budget == 0}
+        n = pts[0].n if pts else 0
+        started = SweepStarted(
+            tuple(axes), axes, budgets, (), n, clean.get(models[0], 0.0), "", models, clean
+        )
+        await self.plots.start(started)
         for point in pts:
             self.table.add_point(point)
             self.plots.add_point(point)

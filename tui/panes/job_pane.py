@@ -176,11 +176,13 @@ class JobPane(Horizontal):
         self.release()
         self.status.finish("failed")
         error = msg.error
+        labels = {s.name: s.label for s in self.form.specs}
         if isinstance(error, FieldError):
-            self.form.show_error(error.field, error.reason)
-            message = f"{self.form.label_of(error.field)} {error.reason}"
+            reason = render_mentions(error.reason, labels)
+            self.form.show_error(error.field, reason)
+            message = f"{self.form.label_of(error.field)} {reason}"
         else:
-            message = render_mentions(msg.message, {s.name: s.label for s in self.form.specs})
+            message = render_mentions(msg.message, labels)
         self.show_error(msg.title, message)
 
     def show_error(self, title: str, message: str) -> None:

@@ -242,7 +242,7 @@ async def test_first_run_defaults_are_the_declared_app_defaults(app):
     async with app.run_test(size=(100, 30)) as pilot:
         await engine_ready(pilot)
         config = lab(app).form.config()
-        assert config.dataset == "sample" and config.model == "smallcnn"
+        assert config.dataset == "sample" and config.model == ("smallcnn",)
         assert config.attacks == SweepConfig().attacks
         assert config.eps == SweepConfig().eps
         assert config.n == spec_of(SweepConfig, "n").app_default < SweepConfig().n

@@ -74,7 +74,8 @@ async def test_runs_from_the_cli_and_the_app_listed_opened_compared_deleted(app,
         await wait_until(pilot, lambda: len(runs.runs) == 3, 30)  # listed once the job ended
         await pilot.press("f5")
         await pilot.pause()
-        folders = {r.kind + ":" + r.config.get("model", ""): r.path for r in list_runs()}
+        folders = {f"{r.kind}:{','.join(r.config['model'])}" if r.kind == "sweep"
+                   else f"{r.kind}:{r.config['model']}": r.path for r in list_runs()}  # fmt: skip
         assert sorted(r.kind for r in runs.shown) == ["sweep", "words", "words"]
         assert runs.table.row_count == 3
         # open the sweep: the Attack lab shows its points, as its points.csv has them
