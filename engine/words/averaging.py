@@ -14,8 +14,9 @@ shard. Every rank thus calls the averager the same number of times and the colle
 
 The average is scaled back to the sum of the ranks' updates since the last one
 (``anchor + world x (mean - anchor)``): a word that one shard alone met keeps its whole step,
-as in one process, instead of half of it (the plain mean halves the learning rate of the rare
-words, which cost 5 analogy points in bench/words.py --procs 2).
+as in one process, instead of half of it. The plain mean halves the learning rate of the rare
+words: on english-mix's first 1M words, 2 epochs, 2 processes averaging every 64 batches,
+WordSim353 fell from 0.19 (summed; one process 0.16-0.18) to 0.11, analogies from 1.3% to 1.0%.
 
 A cancel seen by one rank rides in the averaged buffer as a flag, so every rank stops at the
 same average and none waits for another in a collective.

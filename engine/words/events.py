@@ -33,7 +33,7 @@ from engine.jobs import (
 from engine.words.evalsets import AUTO, check_value
 
 MODELS = ("sgns", "classic", "cbow")
-AVERAGE_EVERY = 8  # batches between two averages over processes (bench/words.py --procs)
+AVERAGE_EVERY = 32  # batches between two averages over processes (bench/words_procs.py)
 SOFTMAX = ("classic", "cbow")
 
 
