@@ -37,11 +37,11 @@ def add_runs_parser(sub: Any) -> None:
         sub, "runs", _need_action, "list, show, compare, rename and delete run folders",
         "Every job writes a run folder; find them again.", epilog=RUNS_EXAMPLE,
     )  # fmt: skip
-    from tui.words_cli import _OneLineParser
+    from tui.options import OneLineParser
 
-    runs.error = _OneLineParser.error.__get__(runs)  # type: ignore[method-assign]
+    runs.error = OneLineParser.error.__get__(runs)  # type: ignore[method-assign]
     actions = runs.add_subparsers(
-        dest="runs_command", metavar="ACTION", parser_class=_OneLineParser
+        dest="runs_command", metavar="ACTION", parser_class=OneLineParser
     )
     listing = add_command(actions, "list", cmd_list, "every run: date, kind, settings, status")
     listing.add_argument("--kind", help="sweep, train, words or eval")
