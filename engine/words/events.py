@@ -22,10 +22,18 @@ from engine.fields import (
     with_preset,
 )
 from engine.files import kind
-from engine.jobs import Result, device_option, out_option, resume_option, seed_option
+from engine.jobs import (
+    Result,
+    device_option,
+    out_option,
+    procs_option,
+    resume_option,
+    seed_option,
+)
 from engine.words.evalsets import AUTO, check_value
 
 MODELS = ("sgns", "classic", "cbow")
+AVERAGE_EVERY = 32  # batches between two averages over processes (bench/words_procs.py)
 SOFTMAX = ("classic", "cbow")
 
 
@@ -152,10 +160,28 @@ class WordsConfig:
     )
     device: str = device_option()
     threads: int | None = option(None, "torch CPU threads", form=False, check=between(1, 1024))
+    procs: int = procs_option()
+    average_every: int = option(
+        AVERAGE_EVERY,
+        "with procs > 1: batches each process trains on its own between two averages of the "
+        "vectors over the processes",
+        label="average every",
+        used_by=("sgns",),
+        check=between(1, 10_000),
+    )
     out: str | None = out_option()
     resume: str | None = resume_option(
         "training goes on from its checkpoint (or a checkpoint.pt), in a new run folder"
     )
+
+    def check(self) -> None:
+        """Rules across fields (after each field passed its own)."""
+        if self.procs > 1 and self.model != "sgns":
+            from engine.fields import FieldError
+
+            raise FieldError(
+                "procs", f"above 1 needs model sgns; {self.model} trains in one process"
+            )
 
     def learning_rate(self) -> float:
         """``lr``, or the model's own when empty."""

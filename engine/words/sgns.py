@@ -44,9 +44,11 @@ MIN_LR_FRACTION = 1e-4
 KERNELS = ("auto", "numba", "torch")
 
 
-def epoch_seed(seed: int, epoch: int) -> int:
-    """A 63-bit seed for one epoch's generator (independent streams per epoch)."""
-    return int(np.random.SeedSequence([seed, epoch]).generate_state(2, np.uint64)[0] >> 1)
+def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
+    """A 63-bit seed for one epoch's generator (independent streams per epoch, and per process
+    of a distributed run: ``stream`` is its rank, 0 alone giving one process's draws)."""
+    entropy = [seed, epoch, stream] if stream else [seed, epoch]
+    return int(np.random.SeedSequence(entropy).generate_state(2, np.uint64)[0] >> 1)
 
 
 def pick_kernel(kernel: str, device: torch.device) -> str:
@@ -83,6 +85,8 @@ class SGNSTrainer:
     as gensim's are; without it the ids are one stream. ``kernel`` picks the implementation of
     a batch: ``numba`` (compiled loops, CPU), ``torch`` (tensor operations, any device) or
     ``auto`` (numba on a CPU where it imports). Both train on the same pairs and negatives.
+    ``stream`` (a rank) gives a process of a distributed run its own subsampling and negatives
+    over its shard, from the same initial vectors as the others.
     """
 
     model_name = "sgns"
@@ -106,12 +110,14 @@ class SGNSTrainer:
         row_cap: int = 48,
         line_starts: np.ndarray | None = None,
         kernel: str = "auto",
+        stream: int = 0,
     ) -> None:
         self.device = torch.device(device)
         self.vocab_size = vocab_size
         self.dim, self.window, self.negative = dim, window, negative
         self.lr, self.batch, self.epochs, self.seed = lr, batch, epochs, seed
         self.group, self.row_cap = group, row_cap
+        self.stream = stream  # this process's draws (its rank); the initial vectors are shared
         self.kernel = pick_kernel(kernel, self.device)
         self.words_per_epoch = int(len(ids))
         self.ids = torch.from_numpy(np.asarray(ids, dtype=np.int32)).to(self.device)
@@ -238,7 +244,9 @@ class SGNSTrainer:
         kept, so a state saved on cancel continues mid-epoch exactly where it stopped.
         """
         epoch = self.epoch
-        gen = torch.Generator(device=self.device).manual_seed(epoch_seed(self.seed, epoch))
+        gen = torch.Generator(device=self.device).manual_seed(
+            epoch_seed(self.seed, epoch, self.stream)
+        )
         draw = torch.rand(len(self.ids), generator=gen, device=self.device)
         where = torch.nonzero(draw < self.keep[self.ids.long()]).squeeze(1)
         kept = self.ids[where]
