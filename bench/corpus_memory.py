@@ -41,7 +41,7 @@ def rss_mb():
 
 base = rss_mb()
 t0 = time.perf_counter()
-vocab, ids = _read(WordsConfig(corpus=sys.argv[1], min_count=5), lambda e: None, CancelToken())
+vocab, ids, _ = _read(WordsConfig(corpus=sys.argv[1], min_count=5), lambda e: None, CancelToken())
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"baseline_mb": base, "peak_mb": peak, "seconds": seconds,
