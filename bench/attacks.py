@@ -29,6 +29,7 @@ best round (``--stat min``, the default: the least disturbed) or the median roun
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import statistics
 import sys
@@ -420,8 +421,15 @@ def part_d_e(args, device, parts: set[str]) -> None:
             ours = predictions(model, "autoattack", eps, steps=args.aa_steps,
                                n_queries=args.aa_queries)  # fmt: skip
             title = f"(e) AutoAttack, {args.aa_steps} steps, {args.aa_queries} queries"
-            side_by_side(title, model, x, y, ours, reference_autoattack(model, eps, args), args,
-                         device)  # fmt: skip
+            # torchattacks' FAB views input gradients as contiguous: give it the NCHW layout
+            plain = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
+            ref = reference_autoattack(plain, eps, args)
+            theirs = partial(_contiguous, ref)
+            side_by_side(title, model, x, y, ours, theirs, args, device)
+
+
+def _contiguous(attack, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return attack(images.contiguous(), labels)
 
 
 def part_f(args, device) -> None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.words import cpu_summary  # noqa: E402
 from engine.words.events import WordsConfig, defaults_for  # noqa: E402
 from engine.words.train import train_words  # noqa: E402
 
@@ -38,20 +37,6 @@ CORPORA = {  # name -> the settings that differ from the model's defaults
     "first-2000": dict(max_words=2000, min_count=1, max_vocab=None, epochs=20),
     "whole": dict(max_words=None, min_count=5, max_vocab=3000),
 }
-
-
-def cpu() -> str:
-    """The processor's name and the cores this process may use."""
-    name = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name}, {cores} cores"
 
 
 def config(model: str, settings: dict, out: str) -> WordsConfig:
@@ -65,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    print(f"held-out context accuracy, window 2; {cpu()}; torch {torch.__version__}")
+    print(f"held-out context accuracy, window 2; {cpu_summary()}; torch {torch.__version__}")
     print(f"{'corpus':<22} {'model':<8} {'context_acc':>11} {'held-out windows':>17} "
           f"{'epochs':>6} {'seconds':>8}")  # fmt: skip
     with tempfile.TemporaryDirectory() as out:

@@ -30,22 +30,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.words import cpu_summary  # noqa: E402
 from tests.runfolders import sweep, words  # noqa: E402
 
 BUDGETS = (0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
-
-
-def cpu() -> str:
-    name = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name}, {cores} cores"
 
 
 def ms(values: list[float]) -> str:
@@ -123,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             listing.append(time.perf_counter() - t0)
         warm = [asyncio.run(open_tab((120, 40), root, False)) for _ in range(args.repeat)]
         fresh = [asyncio.run(open_tab((120, 40), root, True)) for _ in range(args.repeat)]
-    print(f"Runs tab with {len(found)} run folders; {cpu()}; Python {platform.python_version()}")
+    python = platform.python_version()
+    print(f"Runs tab with {len(found)} run folders; {cpu_summary()}; Python {python}")
     print(f"  list_runs (read every folder): median {ms(listing)}")
     print(f"  F5 to the tab's first frame, list read at start: median {ms([a for a, _ in warm])}"
           f" (target 200 ms)")  # fmt: skip

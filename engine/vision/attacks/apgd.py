@@ -30,7 +30,7 @@ from engine.vision.attacks.base import (
     prepare,
     register,
 )
-from engine.vision.attacks.loop import clean_result
+from engine.vision.attacks.loop import clean_result, per_target_start
 
 Loss = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
@@ -189,13 +189,8 @@ def apgd_attack(
     prepare(model)
     if budget == 0 or steps < 1:
         return clean_result(model, images)
-    x0 = images.detach()
-    with torch.no_grad():
-        logits = model(x0)
+    x0, logits, adv, iterations, robust, order = per_target_start(model, images, labels)
     pred = logits.argmax(1)
-    adv, iterations = x0.clone(), torch.zeros_like(labels)
-    robust = pred == labels
-    order = logits.sort(dim=1).indices
     targets = min(targets, logits.shape[1] - 1)
     for rank in range(2, targets + 2) if targets else (0,):
         idx = torch.nonzero(robust).squeeze(1)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from engine.vision.attacks.base import AttackResult, check_budget, prepare, register
-from engine.vision.attacks.loop import clean_result
+from engine.vision.attacks.loop import clean_result, per_target_start
 
 
 def project_linf(t: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -163,13 +163,8 @@ def fab_t(
     prepare(model)
     if budget == 0 or steps < 1:
         return clean_result(model, images)
-    x0 = images.detach()
-    with torch.no_grad():
-        logits = model(x0)
+    x0, logits, adv, iterations, robust, order = per_target_start(model, images, labels)
     pred = logits.argmax(1)
-    adv, iterations = x0.clone(), torch.zeros_like(labels)
-    robust = pred == labels
-    order = logits.sort(dim=1).indices
     for rank in range(2, min(int(n_targets), logits.shape[1] - 1) + 2):
         idx = torch.nonzero(robust).squeeze(1)
         if idx.numel() == 0:

@@ -69,6 +69,17 @@ def clean_result(model: nn.Module, images: torch.Tensor) -> AttackResult:
     return AttackResult(images.detach().clone(), pred, torch.zeros_like(pred))
 
 
+def per_target_start(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple:
+    """What an attack that runs once per target class starts from: the clean images, their
+    logits, the adversarials so far (the clean images), iterations, which samples are still
+    robust, and the classes by score (the last is the prediction)."""
+    x0 = images.detach()
+    with torch.no_grad():
+        logits = model(x0)
+    robust = logits.argmax(1) == labels
+    return x0, logits, x0.clone(), torch.zeros_like(labels), robust, logits.sort(dim=1).indices
+
+
 def gradient_attack(
     model: nn.Module,
     images: torch.Tensor,

@@ -133,7 +133,7 @@ def shipped(name: str):
 def test_agrees_with_torchattacks_on_the_shipped_models_at_8_255(images_500, model_name):
     """APGD, APGDT, FAB (multi-targeted), Square and AutoAttack against ours, at torchattacks'
     step counts, on 100 sample images (Square's query budget cut to 1000 to keep CI short;
-    docs/attacks.md has the full figures on 1000 CIFAR-10 test images)."""
+    docs/benchmarks.md has bench/attacks.py's figures on CIFAR-10 test images)."""
     model = shipped(model_name)
     x, y = images_500[0][:100], images_500[1][:100]
     eps = 8 / 255
