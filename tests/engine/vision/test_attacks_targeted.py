@@ -17,8 +17,8 @@ TARGETED = ["fgsm", "bim", "pgd", "pgd-l2", "mifgsm", "pgd-l0"]  # onepixel: its
 def budget_for(name: str, target) -> float:
     """Budgets where the tiny model can be pushed to a given class (least-likely is far)."""
     far = target == "least-likely"
-    if name == "pgd-l0":
-        return 40 if far else 20
+    if name == "pgd-l0":  # at 20 pixels the margin over the bar was 0.05 on some models; at 40
+        return 40  # it is 0.30 (random target) and 0.52 (class 3), min of 14 runs on 7 models
     if name == "pgd-l2":
         return 3.0 if far else 1.0
     return (0.1 if far else 16 / 255) if name == "fgsm" else (32 / 255 if far else 8 / 255)
