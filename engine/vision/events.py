@@ -256,9 +256,10 @@ class SweepConfig:
     out: str | None = out_option()
     resume: str | None = resume_option("only its missing points are run")
 
-    # settings a resumed sweep may change: they change how fast, not what it finds
+    # settings a resumed sweep may change: they change how fast, not what it finds (``batch``
+    # is not one: the images are attacked in blocks of it, each block with its own seed)
     RESUME_FREE: ClassVar[tuple[str, ...]] = (
-        "batch", "device", "procs", "out", "resume", "train_missing",
+        "device", "procs", "out", "resume", "train_missing",
     )  # fmt: skip
 
     def check(self) -> None:

@@ -88,7 +88,11 @@ def test_a_run_folder_is_read_back_only_as_its_own_kind(tmp_path):
     saved = saved_config(SweepConfig, record.path, "sweep")
     assert saved == SweepConfig(n=30)
     changed = SweepConfig(n=40, batch=10)
-    assert differences(saved, changed, SweepConfig.RESUME_FREE) == ["`n` 30 -> 40"]
+    assert differences(saved, changed, SweepConfig.RESUME_FREE) == [
+        "`n` 30 -> 40",
+        "`batch` 250 -> 10",  # blocks of the batch are seeded each: other blocks, other draws
+    ]
+    assert differences(saved, SweepConfig(n=30, procs=2), SweepConfig.RESUME_FREE) == []
     record.file("config.json").write_text('{"n": "thirty"}')
     with pytest.raises(UsageError, match="config.json"):
         saved_config(SweepConfig, record.path, "sweep")
