@@ -44,3 +44,21 @@ def cifar_jpg(shared_data, tmp_path_factory) -> Path:
     with tarfile.open(shared_data / "images" / "cifar10-jpg.tar.gz") as tar:
         tar.extractall(root, filter="data")
     return root
+
+
+def write_image_folder(root: Path, train: int, test: int) -> Path:
+    """An ImageFolder under ``root`` (``train/`` and ``test/``, a folder per class) of PNGs cut
+    from the shipped sample: the first ``train`` images, then the next ``test``."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.vision.data import load_sample
+
+    data = load_sample()
+    for split, indices in (("train", range(train)), ("test", range(train, train + test))):
+        for i in indices:
+            folder = root / split / data.classes[int(data.labels[i])]
+            folder.mkdir(parents=True, exist_ok=True)
+            pixels = data.images[i].permute(1, 2, 0).numpy().astype(np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i:04d}.png")
+    return root

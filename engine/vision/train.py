@@ -5,18 +5,14 @@ The whole training split lives in memory as uint8; each batch is sliced, augment
 batch) and fed in channels-last layout, in bfloat16 autocast where the CPU or GPU supports it.
 With these, ``smallcnn`` reaches about 80% on CIFAR-10 in a few minutes on two CPU cores.
 
-Checkpoints are cached under the cache dir keyed by dataset, architecture, seed and epochs, so
-asking for the same model twice trains it once.
+A finished model is cached (:mod:`engine.vision.model_cache`), so asking for the same model
+twice trains it once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import os
-import platform
-import shutil
 from pathlib import Path
 
 import torch
@@ -24,7 +20,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.distributed import Peers, distributable, peers
-from engine.fields import asdict, show, specs
 from engine.jobs import (
     Cancelled,
     CancelToken,
@@ -39,7 +34,7 @@ from engine.jobs import (
     pick_device,
 )
 from engine.memory import BatchSize, is_oom
-from engine.runs import RunRecord, atomic_path, cache_root, writable_root, write_atomic
+from engine.runs import RunRecord, writable_root
 from engine.vision.adversarial import (
     Perturb,
     RobustWatch,
@@ -49,6 +44,7 @@ from engine.vision.adversarial import (
 )
 from engine.vision.data import ImageSet, download_progress, load_dataset
 from engine.vision.events import TrainConfig, TrainResult
+from engine.vision.model_cache import keep_model
 from engine.vision.models import build
 from engine.vision.train_state import (
     Resumed,
@@ -57,10 +53,6 @@ from engine.vision.train_state import (
     save_training_checkpoint,
     share_state,
 )
-
-
-def checkpoint_path(config: TrainConfig) -> Path:
-    return cache_root() / "models" / f"{config.cache_key()}.pt"
 
 
 def use_bf16(device: torch.device) -> bool:
@@ -223,7 +215,7 @@ class _Training:
         self.model.eval()
         self.record.write_rows("metrics", self.history)
         if not result.cancelled:
-            _keep(result, self.config, self.record)
+            keep_model(result, self.config, self.record)
         return self.record.path
 
 
@@ -396,78 +388,3 @@ def keep_best_robust(
         result.test_accuracy, _ = evaluate(result.model, test, device)
         emit(Log(f"kept epoch {best.epoch} (best held-out PGD accuracy {best.robust:.2%})"))
     result.robust = watch.summary()
-
-
-def _keep(result: TrainResult, config: TrainConfig, record: RunRecord) -> None:
-    """Cache the finished model (and copy it where ``save`` asks) with its card."""
-    ckpt = checkpoint_path(config)
-    save_checkpoint(result.model, ckpt, config, result.test_accuracy, result.seconds, result.robust)
-    with atomic_path(record.file("model.pt")) as tmp:
-        torch.save(_plain_state(result.model), tmp)
-    result.checkpoint = str(ckpt)
-    if config.save:
-        target = Path(config.save).expanduser()
-        for source, dest in (
-            (ckpt, target),
-            (ckpt.with_suffix(".json"), target.with_suffix(".json")),
-        ):
-            with atomic_path(dest) as tmp:
-                shutil.copyfile(source, tmp)
-
-
-def _plain_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-
-
-def save_checkpoint(
-    model: nn.Module,
-    path: Path,
-    config: TrainConfig,
-    acc: float,
-    sec: float,
-    robust: dict | None = None,
-) -> None:
-    """A plain state_dict (loadable with weights_only=True) and a JSON card beside it, each
-    written atomically (another sweep may be reading the cache)."""
-    from engine.runs import RecordError
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RecordError(f"cannot make the model cache {path.parent}: {exc.strerror}") from None
-    with atomic_path(path) as tmp:
-        torch.save(_plain_state(model), tmp)
-    card = {
-        "command": command_line(config),
-        "machine": machine(),
-        "config": asdict(config),
-        "test_accuracy": acc,
-        "seconds": sec,
-    }
-    if robust is not None:
-        card["robust"] = robust
-    write_atomic(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode("utf-8"))
-
-
-def command_line(config: TrainConfig) -> str:
-    """The ``advtui train-model`` command that trains this config (its non-default options)."""
-    words = ["advtui train-model"]
-    for spec in specs(TrainConfig):
-        value = getattr(config, spec.name)
-        if spec.option.cli and value != spec.default and spec.name not in ("save", "out"):
-            words.append(f"{spec.flag} {show(value)}")
-    return " ".join(words)
-
-
-def machine() -> str:
-    """The CPU (and GPU) this ran on, for the model card."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    return f"{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}"

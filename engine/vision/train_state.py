@@ -19,6 +19,7 @@ import torch
 from engine.errors import UsageError, one_line
 from engine.runs import RunRecord, atomic_path, differences, saved_config
 from engine.vision.events import TrainConfig
+from engine.vision.model_cache import plain_state
 
 FORMAT = "advtui-train/1"
 CHECKPOINT = "checkpoint.pt"
@@ -68,7 +69,7 @@ def save_training_checkpoint(run: Any, epoch: int) -> None:
     payload = {
         "format": FORMAT,
         "epoch": int(epoch),
-        "model": {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()},
+        "model": plain_state(run.model),
         "optim": run.step.opt.state_dict(),
         "step": int(run.step.done),
         "generator": run.gen.get_state(),

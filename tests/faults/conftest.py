@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import write_image_folder
+
 REPO = Path(__file__).resolve().parents[2]
 TALLY: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # fault -> injected, lost, crashes
 
@@ -183,19 +185,7 @@ def timeless(table: list[dict]) -> list[dict]:
 @pytest.fixture(scope="session")
 def image_folder(tmp_path_factory) -> Path:
     """An ImageFolder (train/ 300, test/ 100 images) cut from the shipped sample."""
-    from PIL import Image
-
-    from engine.vision.data import load_sample
-
-    data = load_sample()
-    root = tmp_path_factory.mktemp("images")
-    for split, indices in (("train", range(0, 300)), ("test", range(300, 400))):
-        for i in indices:
-            folder = root / split / data.classes[int(data.labels[i])]
-            folder.mkdir(parents=True, exist_ok=True)
-            pixels = data.images[i].permute(1, 2, 0).numpy().astype(np.uint8)
-            Image.fromarray(pixels).save(folder / f"{i:04d}.png")
-    return root
+    return write_image_folder(tmp_path_factory.mktemp("images"), 300, 100)
 
 
 def train_argv(folder: Path, epochs: int = 5) -> list[str]:

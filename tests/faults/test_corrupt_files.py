@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.conftest import write_image_folder
 from tests.faults.conftest import only_run, rows, summary, tally
 from tui.cli import main
 
@@ -217,7 +218,7 @@ def test_a_torn_train_checkpoint_is_refused_on_resume(tmp_path, capfd, monkeypat
 
     # a run cancelled after its first epoch, then its checkpoint torn
     folder = tmp_path / "images"
-    make_images(folder)
+    write_image_folder(folder, 300, 100)
     owner, name, _ = batch_call("train")
     original, calls = getattr(owner, name), []
 
@@ -240,21 +241,6 @@ def test_a_torn_train_checkpoint_is_refused_on_resume(tmp_path, capfd, monkeypat
     crash = code != 2 or len(err) != 1 or "cannot resume from" not in err[0]
     tally("corrupt or foreign file (one line, exit 2)", 1, 0, int(crash))
     assert not crash, err
-
-
-def make_images(root: Path) -> None:
-    import numpy as np
-    from PIL import Image
-
-    from engine.vision.data import load_sample
-
-    data = load_sample()
-    for split, indices in (("train", range(0, 300)), ("test", range(300, 400))):
-        for i in indices:
-            folder = root / split / data.classes[int(data.labels[i])]
-            folder.mkdir(parents=True, exist_ok=True)
-            pixels = data.images[i].permute(1, 2, 0).numpy().astype(np.uint8)
-            Image.fromarray(pixels).save(folder / f"{i:04d}.png")
 
 
 def test_a_sweep_folder_torn_by_a_crash_resumes_and_redoes_only_the_torn_point(tmp_path, capsys):

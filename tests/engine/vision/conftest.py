@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
+
+from tests.conftest import write_image_folder
 
 
 class TinyCNN(nn.Module):
@@ -69,17 +70,4 @@ def sample_batch():
 @pytest.fixture
 def small_folder(tmp_path) -> Path:
     """An ImageFolder (train/ and test/ of the 10 classes) of PNGs cut from the shipped sample."""
-    from PIL import Image
-
-    from engine.vision.data import load_sample
-
-    data = load_sample()
-    root = tmp_path / "folder"
-    for split, rng in (("train", range(0, 400)), ("test", range(400, 500))):
-        for i in rng:
-            cls = data.classes[int(data.labels[i])]
-            d = root / split / cls
-            d.mkdir(parents=True, exist_ok=True)
-            img = data.images[i].permute(1, 2, 0).numpy().astype(np.uint8)
-            Image.fromarray(img).save(d / f"{i:04d}.png")
-    return root
+    return write_image_folder(tmp_path / "folder", 400, 100)

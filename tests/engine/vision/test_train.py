@@ -8,8 +8,9 @@ import torch
 
 from engine.jobs import CancelToken, Metric, Progress
 from engine.vision.events import ModelMissing, TrainConfig
+from engine.vision.model_cache import checkpoint_path
 from engine.vision.models import load_model
-from engine.vision.train import augment, checkpoint_path, train_classifier
+from engine.vision.train import augment, train_classifier
 from engine.vision.zoo import resolve_model
 
 

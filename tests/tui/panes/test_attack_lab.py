@@ -178,6 +178,7 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
     import engine.vision.zoo as zoo
     from assets import asset_path
     from engine.jobs import Finished, Metric, Progress
+    from engine.vision.model_cache import checkpoint_path
 
     monkeypatch.setattr(zoo, "shipped_weights", lambda dataset, arch: None)
 
@@ -186,7 +187,7 @@ async def test_missing_model_offers_training_then_sweeps(app, monkeypatch, tmp_p
             emit(Progress("train", step, 3, 100.0, "img"))
             emit(Metric("loss", step, 2.0 / step))
             emit(Metric("test_acc", step, 0.3 * step))
-        path = engine_train.checkpoint_path(config)
+        path = checkpoint_path(config)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(asset_path("smallcnn_cifar10.pt"), path)
         emit(Finished("train", False, 0.1, None))
