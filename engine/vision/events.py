@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from engine.errors import UsageError
@@ -25,9 +24,7 @@ from engine.fields import (
     option,
     positive,
     rule,
-    shown,
 )
-from engine.files import kind, path_reason
 from engine.jobs import (
     Result,
     device_option,
@@ -35,6 +32,16 @@ from engine.jobs import (
     procs_option,
     resume_option,
     seed_option,
+)
+from engine.vision.field_rules import (
+    attacks_reason,
+    budget_reason,
+    model_label,
+    models_reason,
+    radius_reason,
+    save_reason,
+    target_reason,
+    weights_reason,
 )
 from engine.vision.targeting import parse_target
 
@@ -44,109 +51,6 @@ TRAIN_DATASETS = ("cifar10", "imagefolder")  # ``sample`` is test images only
 DEFAULT_EPS = "0,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
 DEFAULT_PIXELS = "0,1,2,5,10,20"
 STAT_KEYS = ("linf", "l2", "l0", "psnr", "ssim")
-MODEL_SUFFIXES = (".pt", ".pt2", ".pth", ".ts")
-
-
-# --------------------------------------------------------------------------- field rules
-
-
-def _target_reason(value: str) -> str | None:
-    try:
-        parse_target(value)
-    except FieldError as exc:
-        return exc.reason
-    return None
-
-
-def _budget_reason(integer: bool) -> Any:
-    def reason(text: str) -> str | None:
-        from engine.vision.budgets import parse_budgets
-
-        try:
-            parse_budgets(text, integer=integer)
-        except UsageError as exc:
-            return str(exc)
-        return None
-
-    return reason
-
-
-def _attacks_reason(names: tuple[str, ...]) -> str | None:
-    if not names:
-        return "must name at least one attack"
-    from engine.vision.attacks import REGISTRY
-
-    unknown = [n for n in names if n not in REGISTRY]
-    if unknown:
-        return f"has unknown {unknown[0]!r}; choose from {', '.join(sorted(REGISTRY))}"
-    return None
-
-
-ARCHITECTURES = ("smallcnn", "resnet18")  # engine.vision.models builds them
-SHIPPED_MODELS = ("smallcnn-robust",)  # engine.vision.zoo: trained weights in assets/
-
-
-def _model_reason(name: str) -> str | None:
-    """One model: an architecture, a shipped model, or a model file (zip archives all)."""
-    if name in ARCHITECTURES or name in SHIPPED_MODELS:
-        return None
-    if kind(name) == "file":
-        from engine.files import archive_reason
-
-        reason = archive_reason(name)
-        return f"{shown(name)} {reason}" if reason else None
-    known = ", ".join((*ARCHITECTURES, *SHIPPED_MODELS))
-    return f"must be {known} or existing model files, got {shown(name)}"
-
-
-def _weights_reason(path: str) -> str | None:
-    if kind(path) != "file":
-        return f"must be an existing file, got {shown(path)}"
-    from engine.files import checkpoint_reason
-
-    reason = checkpoint_reason(path)
-    return f"{shown(path)} {reason}" if reason else None
-
-
-def _save_reason(path: str) -> str | None:
-    target = Path(path).expanduser()
-    if path_reason(path):
-        return path_reason(path)
-    if kind(target) == "dir":
-        return f"must be a file name, not the folder {shown(path)}"
-    if kind(target.parent) != "dir":
-        return f"must be in an existing folder, got {shown(path)}"
-    return None
-
-
-def model_label(name: str) -> str:
-    """How results name a model: its name, or a file's stem (``runs/a/model.pt`` -> ``model``)."""
-    path = PurePath(name)
-    return path.stem if "/" in name or "\\" in name or path.suffix in MODEL_SUFFIXES else name
-
-
-def _models_reason(names: tuple[str, ...]) -> str | None:
-    if not names:
-        return "must name at least one model: an architecture, a shipped model or a file"
-    reason = next(filter(None, map(_model_reason, names)), None)
-    if reason:
-        return reason
-    labels = [model_label(n) for n in names]
-    twice = next((label for label in labels if labels.count(label) > 1), None)
-    return None if twice is None else f"names {twice!r} twice"
-
-
-def _radius_reason(text: str) -> str | None:
-    """One size in [0, 1] pixel units, more than 0: ``8/255`` or ``0.031``."""
-    from engine.vision.budgets import parse_budgets
-
-    try:
-        values = parse_budgets(text)
-    except UsageError as exc:
-        return str(exc)
-    if len(values) != 1 or not 0 < values[0] <= 1:
-        return f"must be one size in (0, 1], e.g. 8/255, got {shown(text)}"
-    return None
 
 
 # --------------------------------------------------------------------------- configs
@@ -177,7 +81,7 @@ class SweepConfig:
         ("oneshot", "iterated"),
         "attacks, comma-separated (`advtui attacks` lists them)",
         flag="--attack",
-        check=rule(_attacks_reason, ("no-such-attack",)),
+        check=rule(attacks_reason, ("no-such-attack",)),
     )
     data_dir: str | None = data_dir_option()
     model: tuple[str, ...] = option(
@@ -187,26 +91,26 @@ class SweepConfig:
         "architecture)",
         label="models",
         placeholder="smallcnn,smallcnn-robust",
-        check=rule(_models_reason, ()),
+        check=rule(models_reason, ()),
     )
     weights: str | None = option(
         None,
         "a state_dict file for the one architecture named in model (loaded with "
         "weights_only=True); with several models, name each file in model instead",
         placeholder="state_dict file (optional)",
-        check=rule(_weights_reason, "/nonexistent/advtui"),
+        check=rule(weights_reason, "/nonexistent/advtui"),
     )
     eps: str = option(
         DEFAULT_EPS,
         "eps budgets for the eps attacks: 0,0.01 | start:stop:step | 8/255",
         placeholder="0,0.01 or 0:0.1:0.01",
-        check=rule(_budget_reason(False), "0,x"),
+        check=rule(budget_reason(False), "0,x"),
     )
     pixels: str = option(
         DEFAULT_PIXELS,
         "L0 budgets in pixels for the pixel attacks: 0,1,5",
         placeholder="0,1,5,10",
-        check=rule(_budget_reason(True), "0,1.5"),
+        check=rule(budget_reason(True), "0,1.5"),
     )
     n: int = option(
         1000,
@@ -227,7 +131,7 @@ class SweepConfig:
         "targeted mode for the attacks that have one: a class index, least-likely or random "
         "(empty: untargeted; accuracy counts any mistake)",
         placeholder="untargeted",
-        check=rule(_target_reason, "sideways"),
+        check=rule(target_reason, "sideways"),
     )
     seed: int = seed_option()
     device: str = device_option()
@@ -309,7 +213,7 @@ class TrainConfig:
     eps: str = option(
         "8/255",
         "L-inf radius of the training attack, in [0, 1] pixel units (adversarial only)",
-        check=rule(_radius_reason, "2"),
+        check=rule(radius_reason, "2"),
     )
     attack_steps: int = option(
         7, "PGD steps per training batch (pgd only; Madry et al.: 7)", check=between(1, 1000)
@@ -318,7 +222,7 @@ class TrainConfig:
         None,
         "step size of the training attack (empty: 1.25 eps for fgsm-rs, 2.5 eps / steps for pgd)",
         placeholder="paper default",
-        check=rule(_radius_reason, "2"),
+        check=rule(radius_reason, "2"),
     )
     seed: int = seed_option()
     device: str = device_option()
@@ -327,7 +231,7 @@ class TrainConfig:
         None,
         "also copy the trained state_dict (and its card) to this file",
         form=False,
-        check=rule(_save_reason, "/nonexistent/advtui/model.pt"),
+        check=rule(save_reason, "/nonexistent/advtui/model.pt"),
     )
     out: str | None = out_option()
     resume: str | None = resume_option("training continues after its last finished epoch")
