@@ -97,6 +97,7 @@ def join(device: str = "auto") -> Peers:
     if gpus:
         torch.cuda.set_device(rank_device(device))
     backend = "nccl" if gpus else "gloo"
+    _share_cores()
     dist.init_process_group(backend, timeout=timedelta(seconds=TIMEOUT_S))
     return peers()
 
@@ -211,7 +212,6 @@ def _share_cores() -> None:
 def _rank_main(function: str, config: Any, events: Any, stop: Any, running: Any) -> Any:
     """One rank: join the group, run the job with tokens backed by the shared events."""
     _quiet()
-    _share_cores()
     module, _, name = function.partition(":")
     job = getattr(import_module(module), name)
     group = join(getattr(config, "device", "auto"))

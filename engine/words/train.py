@@ -13,7 +13,6 @@ every epoch draws from its own ``(seed, epoch)`` stream the result equals an uni
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 import zlib
@@ -205,15 +204,13 @@ def shard(ids: np.ndarray, starts: Any, group: Peers) -> tuple[np.ndarray, Any]:
     return ids[lo:hi], starts[(starts >= lo) & (starts < hi)] - lo
 
 
-def _threads(config: WordsConfig, group: Peers) -> None:
-    """``threads``, or the CPU cores shared out between this machine's ranks."""
+def _threads(config: WordsConfig) -> None:
+    """``threads`` when given (a process of a group has its share of the cores already:
+    :func:`engine.distributed.join`)."""
     import torch
 
     if config.threads:
         torch.set_num_threads(config.threads)
-    elif group.world > 1:
-        local = int(os.environ.get("LOCAL_WORLD_SIZE", group.world))
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // max(local, 1)))
 
 
 @distributable
@@ -235,7 +232,7 @@ def train_words(
     if group.main:
         writable_root("words", config.out)
     device = pick_device(config.device)
-    _threads(config, group)
+    _threads(config)
     result = WordsResult()
     with frame.stoppable(result, "cancelled while reading the corpus; nothing trained"):
         vocab, ids, starts = _read_together(config, emit, frame.cancel, group)
