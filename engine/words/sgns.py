@@ -15,14 +15,16 @@ down to at most ``row_cap`` single updates, which stands in for the sequential u
 code. The defaults (``batch`` 512 centre words, ``row_cap`` 48) are the ones that matched or beat
 gensim on analogies, WordSim353 and SimLex-999 together (docs/benchmarks.md).
 
-Two implementations of one batch, on the same pairs and negatives (the same random draws):
+Two implementations of one batch:
 
 - ``torch``: tensor operations, gradients written out by hand (one sigmoid per score, negatives
   as one batched matrix product, ``index_add_`` into the touched rows); runs on any device;
 - ``numba`` (:mod:`engine.words.sgns_numba`): the same arithmetic as compiled loops, one pass
-  per pair, no intermediate tensors; the CPU default where numba imports. On a CPU the torch
-  version issues about ninety small operations per batch, and their fixed costs and memory
-  traffic, not the arithmetic, set its speed.
+  per pair, no intermediate tensors, a span of batches (``span`` centre words) per call; the CPU
+  default where numba imports. On a CPU the torch version issues about ninety small operations
+  per batch, and their fixed costs and memory traffic, not the arithmetic, set its speed.
+  It draws a span's reduced windows, then its negatives, so a span of one batch trains on the
+  torch path's pairs and negatives.
 
 Each epoch's randomness comes from a generator seeded by ``(seed, epoch)``, so resuming from a
 checkpoint reproduces an uninterrupted run exactly.
@@ -42,6 +44,7 @@ from engine.words.vocab import keep_probabilities
 
 MIN_LR_FRACTION = 1e-4
 KERNELS = ("auto", "numba", "torch")
+SPAN = 16384  # centre words per numba call: Python once per ~10 ms, progress and cancel too
 
 
 def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
@@ -68,6 +71,11 @@ def pick_kernel(kernel: str, device: torch.device) -> str:
     return "numba"
 
 
+def _has_rows(w: torch.Tensor, width: int) -> bool:
+    """Whether ``w``'s storage holds ``width`` floats for each of its rows (padding included)."""
+    return w.untyped_storage().nbytes() >= (w.storage_offset() + len(w) * width) * w.element_size()
+
+
 def line_numbers(line_starts: np.ndarray, length: int) -> np.ndarray:
     """The line number of each of ``length`` tokens, from the offsets where lines start."""
     starts = np.asarray(line_starts, dtype=np.int64)
@@ -84,7 +92,8 @@ class SGNSTrainer:
     ``line_starts`` (offsets in ``ids`` where lines begin) keeps context windows inside a line,
     as gensim's are; without it the ids are one stream. ``kernel`` picks the implementation of
     a batch: ``numba`` (compiled loops, CPU), ``torch`` (tensor operations, any device) or
-    ``auto`` (numba on a CPU where it imports). Both train on the same pairs and negatives.
+    ``auto`` (numba on a CPU where it imports); ``span`` is how many centre words (whole
+    batches) the numba kernel trains per call, ``on_batch`` hearing of its batches after it.
     ``stream`` (a rank) gives a process of a distributed run its own subsampling and negatives
     over its shard, from the same initial vectors as the others.
     """
@@ -111,6 +120,7 @@ class SGNSTrainer:
         line_starts: np.ndarray | None = None,
         kernel: str = "auto",
         stream: int = 0,
+        span: int = SPAN,
     ) -> None:
         self.device = torch.device(device)
         self.vocab_size = vocab_size
@@ -141,7 +151,8 @@ class SGNSTrainer:
         self.w_out = torch.zeros(vocab_size, dim, device=self.device)
         offsets = torch.cat([torch.arange(-window, 0), torch.arange(1, window + 1)])
         self._offsets = offsets.to(self.device)
-        self._fused = None  # the numba kernel's buffers, made on first use
+        self.span = span  # centre words per call of the numba kernel (whole batches)
+        self._kernel = None  # the numba kernel's buffers, made on first use
         self.epoch = 0  # epochs finished
         self._position: tuple | None = None  # inside an epoch: where the next batch starts
         self.oom: BatchSize | None = None  # halves the batch on out-of-memory (the job's)
@@ -212,36 +223,64 @@ class SGNSTrainer:
             self.w_out.index_add_(0, neg, torch.bmm(gn.transpose(1, 2), hg).view(-1, d))
         return loss / b
 
-    def _batch_torch(self, kept, line, start: int, stop: int, lr: float, gen) -> tuple:
+    def _batch_torch(self, kept, line, start: int, stop: int, lrs: np.ndarray, gen) -> tuple:
+        """One batch: its mean loss per pair and its pair count (as one-element arrays)."""
         u, v = self._pairs(kept, start, stop, gen, line)
-        return (self._step(u, v, lr, gen), len(u)) if len(u) else (0.0, 0)
+        loss = self._step(u, v, float(lrs[0]), gen) if len(u) else 0.0
+        return np.array([loss]), np.array([len(u)])
 
     # ------------------------------------------------------------------ training, numba
 
-    def _batch_numba(self, kept, line, start: int, stop: int, lr: float, gen) -> tuple:
-        """The same batch as :meth:`_batch_torch` (same draws), in compiled loops."""
-        if self._fused is None:
-            from engine.words.sgns_numba import FusedStep
+    def _padded(self) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors as the numba kernel wants them: rows padded to whole cache lines (so
+        threads writing their own columns never share a line), padding zero. ``w_in``/``w_out``
+        stay ``[vocab, dim]`` views of these; they are made again if something replaced the
+        tensors (loading a state copies into them; averaging may swap their data)."""
+        width = self._kernel.width
+        arrays = []
+        for name in ("w_in", "w_out"):
+            w = getattr(self, name)
+            if not (w.stride() == (width, 1) and w.data_ptr() % 64 == 0 and _has_rows(w, width)):
+                store = torch.zeros(self.vocab_size, width)
+                store[:, : self.dim] = w
+                w = store[:, : self.dim]
+                setattr(self, name, w)
+            arrays.append(w.as_strided((self.vocab_size, width), (width, 1)).numpy())
+        return arrays[0], arrays[1]
 
-            self._fused = FusedStep(
-                self.vocab_size, self.dim, self.negative, self.group, self.row_cap
+    def _span_numba(self, kept, line, start: int, stop: int, lrs: np.ndarray, gen) -> tuple:
+        """The batches of ``kept[start:stop]`` in one compiled call: reaches for the span, then
+        negatives for all its groups (a span of one batch draws what the torch path does)."""
+        if self._kernel is None:
+            from engine.words.sgns_numba import SpanKernel, padded_width
+
+            self._kernel = SpanKernel(
+                self.vocab_size, padded_width(self.dim), self.negative, self.group, self.row_cap
             )
-        fused = self._fused
+        kernel = self._kernel
         reach = self._reach(stop - start, gen).numpy()
-        count = fused.pairs(kept, line, start, stop, reach, self.window)
-        if not count:
-            return 0.0, 0
-        draw = torch.rand(-(-count // self.group) * self.negative, generator=gen).numpy()
-        neg = fused.negatives(self._noise_cdf_np, draw)
+        pairs = kernel.pairs(kept, line, start, stop, self.batch, reach, self.window)
+        groups = int((-(-pairs // self.group)).sum())
+        draw = torch.rand(groups * self.negative, generator=gen).numpy()
+        neg = np.minimum(np.searchsorted(self._noise_cdf_np, draw), self.vocab_size - 1)
+        threads = torch.get_num_threads()
         with self._lock:
-            loss = fused.step(self.w_in.numpy(), self.w_out.numpy(), neg, lr)
-        return loss / count, count
+            w_in, w_out = self._padded()
+            losses = kernel.train(w_in, w_out, kept, start, stop, self.batch, neg, lrs, threads)
+        return losses / np.maximum(pairs, 1), pairs
+
+    def _chunk(self, start: int) -> int:
+        """Where the next call's centres end: a span for numba, a batch for torch."""
+        if self.kernel == "numba":
+            return start + max(1, self.span // self.batch) * self.batch
+        return start + self.batch
 
     def train_epoch(self, on_batch: Callable[[int, float], None]) -> dict[str, float]:
         """One pass over the ids; ``on_batch`` may raise ``Cancelled`` between updates.
 
-        After every batch the position in the epoch (next centre, generator state, sums) is
-        kept, so a state saved on cancel continues mid-epoch exactly where it stopped.
+        The numba kernel trains a span of batches per call, then ``on_batch`` hears of each of
+        them. After every call the position in the epoch (next centre, generator state, sums)
+        is kept first, so a state saved on cancel continues exactly where it stopped.
         """
         epoch = self.epoch
         gen = torch.Generator(device=self.device).manual_seed(
@@ -251,10 +290,12 @@ class SGNSTrainer:
         where = torch.nonzero(draw < self.keep[self.ids.long()]).squeeze(1)
         kept = self.ids[where]
         line = None if self.line is None else self.line[where]
-        batch_fn = self._batch_torch
+        chunk_fn = self._batch_torch
         if self.kernel == "numba":
-            batch_fn = self._batch_numba
+            chunk_fn = self._span_numba
             kept, line = kept.numpy(), (np.zeros(0, np.int32) if line is None else line.numpy())
+        # corpus words before each kept centre's batch ends (the last batch: the whole epoch)
+        raw_ends = np.append(where.cpu().numpy()[1:], self.words_per_epoch)
         total_words = self.epochs * self.words_per_epoch
         done_before = epoch * self.words_per_epoch
         first, raw_done, loss_sum, pairs_sum = 0, 0, 0.0, 0
@@ -263,32 +304,33 @@ class SGNSTrainer:
             gen.set_state(gen_state)
         start = first
         while start < len(kept):
-            stop = min(start + self.batch, len(kept))
-            raw_end = self.words_per_epoch if stop == len(kept) else int(where[stop])
-            progress = (done_before + raw_done) / total_words
-            lr = self.lr * max(MIN_LR_FRACTION, 1.0 - progress)
-            loss, pairs = self._update(batch_fn, kept, line, start, stop, lr, gen)
+            stop = min(self._chunk(start), len(kept))
+            ends = raw_ends[np.minimum(np.arange(start, stop, self.batch) + self.batch, stop) - 1]
+            before = np.concatenate([[raw_done], ends[:-1]])
+            lrs = self.lr * np.maximum(MIN_LR_FRACTION, 1.0 - (done_before + before) / total_words)
+            losses, pairs = self._update(chunk_fn, kept, line, start, stop, lrs, gen)
             if pairs is None:  # out of memory: the batch was halved, try it again
                 continue
             start = stop
-            loss_sum += loss * pairs
-            pairs_sum += pairs
-            words, raw_done = raw_end - raw_done, raw_end
-            self._position = (stop, raw_done, loss_sum, pairs_sum, gen.get_state())
-            on_batch(words, loss)
+            loss_sum += float((losses * pairs).sum())
+            pairs_sum += int(pairs.sum())
+            self._position = (stop, int(ends[-1]), loss_sum, pairs_sum, gen.get_state())
+            for words, loss in zip(np.diff(ends, prepend=raw_done), losses, strict=True):
+                on_batch(int(words), float(loss))
+            raw_done = int(ends[-1])
         if not len(kept) and self.words_per_epoch:
             on_batch(self.words_per_epoch, 0.0)
         self.epoch = epoch + 1
         self._position = None
         return {"loss": loss_sum / max(pairs_sum, 1), "pairs": float(pairs_sum)}
 
-    def _update(self, batch_fn, kept, line, start: int, stop: int, lr: float, gen):
-        """One batch's update: ``(loss, pairs)``, or ``(0, None)`` when memory ran out and the
-        batch was halved (``oom``, set by the job, says so in its log); the generator is put
-        back so the retried halves draw what an uninterrupted run would."""
+    def _update(self, chunk_fn, kept, line, start: int, stop: int, lrs, gen):
+        """One call's update: ``(losses, pairs)`` per batch, or ``(0, None)`` when memory ran
+        out and the batch was halved (``oom``, set by the job, says so in its log); the
+        generator is put back so the retried halves draw what an uninterrupted run would."""
         state = gen.get_state()
         try:
-            return batch_fn(kept, line, start, stop, lr, gen)
+            return chunk_fn(kept, line, start, stop, lrs, gen)
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
             if self.oom is None or not is_oom(exc):
                 raise
@@ -307,7 +349,10 @@ class SGNSTrainer:
     def vectors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """CPU copies of the input and output vectors (safe while training in another thread)."""
         with self._lock:
-            return self.w_in.detach().to("cpu", copy=True), self.w_out.detach().to("cpu", copy=True)
+            return tuple(  # type: ignore[return-value]
+                w.detach().to("cpu", copy=True, memory_format=torch.contiguous_format)
+                for w in (self.w_in, self.w_out)
+            )
 
     @torch.no_grad()
     def guess_context(self, ids: torch.Tensor, k: int) -> torch.Tensor:

@@ -1,18 +1,29 @@
-"""The SGNS batch update as three compiled loops (numba), for the CPU.
+"""The SGNS batch update as compiled loops (numba), for the CPU, a span of batches per call.
 
 The torch implementation in :mod:`engine.words.sgns` spends most of a CPU batch issuing about
 ninety small tensor operations and streaming their intermediates through memory; these loops do
-the same arithmetic in one pass over each pair, as gensim does with Cython. The update is the
-same batch-synchronous one (all scores from the weights as they were when the batch began, then
-all updates), so the result does not depend on how the work is split between threads:
+the same arithmetic in one pass over each pair, as gensim does with Cython, and one call trains
+a whole span of batches (about 16k centre words), so Python runs once per span, not per batch.
+The update is the same batch-synchronous one (all scores from the weights as they were when the
+batch began, then all updates), so the result does not depend on how the work is split between
+threads. Each batch has two phases:
 
-- :func:`scores` (split by negative groups): scores, loss, gradient coefficients, and each
-  pair's input-vector gradient into a buffer;
+- :func:`scores` (split by centre words): scores, loss, gradient coefficients, and each centre
+  word's input-vector step, summed in a per-centre buffer (pairs in a fixed order, so the sums
+  are the same however the centres are split);
 - :func:`apply` (split by columns): the output-vector updates, which read the input vectors,
-  then the input-vector updates; a thread only writes, and only reads back, its own columns.
+  then the input-vector updates; a thread writes, and reads back, only its own columns.
 
-Pairs come from :func:`pairs` in the torch path's order (offset-major), from the same random
-draws, so both paths train on the same pairs and negatives.
+Rows are padded to a whole number of 64-byte cache lines (:func:`padded_width`): two threads
+writing the two halves of one row would otherwise share the line in the middle and pass it
+back and forth on every update (false sharing), which made a second thread slower than none.
+Padding columns are zero and stay zero (every update is a sum of products with them).
+
+Threads: numba's ``prange`` on its OpenMP (or TBB) layer, whose hand-off costs about a
+microsecond; without one of those (only the ``workqueue`` layer, which must not be entered from
+two threads at once) the serial loop runs. Pairs come from :func:`span_pairs` in the torch
+path's order (offset-major within a batch), so a span of one batch trains on the pairs and
+negatives the torch path draws.
 """
 
 from __future__ import annotations
@@ -22,195 +33,320 @@ import math
 import numba as nb
 import numpy as np
 
-_JIT = {"nogil": True, "cache": True}
+_JIT = {"nogil": True, "cache": True, "error_model": "numpy"}  # numpy: no branch per division
+LINE_FLOATS = 16  # float32 values in a 64-byte cache line
+
+
+def padded_width(dim: int) -> int:
+    """Row length in floats: ``dim`` rounded up to whole cache lines."""
+    return -(-dim // LINE_FLOATS) * LINE_FLOATS
 
 
 @nb.njit(**_JIT)
-def pairs(kept, line, start, stop, reach, window, u, v):
-    """Write the (centre, context) ids for centres ``kept[start:stop]``; return how many.
+def span_pairs(kept, line, first, stop, batch, reach, window, u, v, slot, bounds):
+    """Pairs of the batches ``kept[first:stop]`` (``batch`` centres each); how many batches.
 
-    Offset-major order (all offset -w pairs, then -w+1, ...), as the torch path; a context
-    must be within the centre's ``reach`` and, when ``line`` is not empty, on its line.
+    Offset-major order within a batch (all offset -w pairs, then -w+1, ...), as the torch path;
+    a context must be within the centre's ``reach`` and, when ``line`` is not empty, on its
+    line. ``slot`` is the centre's place in its batch; batch ``b``'s pairs are
+    ``bounds[b]:bounds[b + 1]``.
     """
     n = len(kept)
     by_line = len(line) > 0
     count = 0
-    for o in range(-window, window + 1):
-        if o == 0:
-            continue
-        a = abs(o)
-        for c in range(start, stop):
-            j = c + o
-            if a <= reach[c - start] and 0 <= j < n and (not by_line or line[j] == line[c]):
-                u[count] = kept[c]
-                v[count] = kept[j]
-                count += 1
-    return count
+    batches = 0
+    for c0 in range(first, stop, batch):
+        c1 = min(c0 + batch, stop)
+        bounds[batches] = count
+        batches += 1
+        for o in range(-window, window + 1):
+            if o == 0:
+                continue
+            a = abs(o)
+            for c in range(c0, c1):
+                j = c + o
+                if a <= reach[c - first] and 0 <= j < n and (not by_line or line[j] == line[c]):
+                    u[count] = kept[c]
+                    v[count] = kept[j]
+                    slot[count] = c - c0
+                    count += 1
+    bounds[batches] = count
+    return batches
 
 
 @nb.njit(**_JIT)
-def row_scales(rows, count, seen, cap, out):
-    """``out[p] = cap / max(cap, times rows[p] occurs)``; ``seen`` is all zero before and after."""
-    for p in range(count):
+def row_scales(rows, lo, hi, seen, cap, out):
+    """``out[p] = cap / max(cap, times rows[p] occurs in lo:hi)``; ``seen`` is zero before/after."""
+    for p in range(lo, hi):
         seen[rows[p]] += 1
-    for p in range(count):
+    for p in range(lo, hi):
         out[p] = cap / max(seen[rows[p]], cap)
-    for p in range(count):
+    for p in range(lo, hi):
         seen[rows[p]] = 0
 
 
-@nb.njit(fastmath=True, **_JIT)
-def scores(w_in, w_out, u, v, count, neg, group, lr, su, g_lo, g_hi, gp, gn, gh):
-    """Groups ``g_lo:g_hi``: coefficients ``gp``/``gn``, input gradients ``gh``; the loss sum.
+@nb.njit(inline="always", fastmath=True, error_model="numpy")
+def _sigmoid(x):
+    """1 / (1 + exp(-x)) without a libm call, so a loop of them vectorises: exp(y) for
+    ``|y| <= 30/64`` by its Taylor series to degree 10 (relative error below 1e-11), squared six
+    times; ``|x|`` is clamped at 30, where the float32 result is 0 or 1 to within 1e-13."""
+    y = -x * (1.0 / 64.0)
+    y = 0.46875 if y > 0.46875 else y
+    y = -0.46875 if y < -0.46875 else y
+    e = 1.0
+    for i in range(10, 0, -1):  # Horner: 1 + y(1 + y/2(1 + y/3(...)))
+        e = 1.0 + y * e * (1.0 / i)
+    for _ in range(6):
+        e *= e
+    return 1.0 / (1.0 + e)
 
-    ``gp[p] = lr * (1 - sigmoid(u.v))``, ``gn[p, j] = -lr * sigmoid(u.n_j)``; ``gh[p]`` is
-    the input vector's step scaled by ``su[p]`` (the row cap).
+
+@nb.njit(fastmath=True, **_JIT)
+def scores(w_in, w_out, u, v, slot, p0, p1, neg, g_first, group, lr, su, s_lo, s_hi,
+           gp, gn, acc, sc, sel):  # fmt: skip
+    """Pairs ``p0:p1`` whose centre slot is in ``s_lo:s_hi``: coefficients ``gp``/``gn``, the
+    input-vector steps summed into ``acc[slot]``; the loss sum.
+
+    ``gp[p] = lr * (1 - sigmoid(u.v))``, ``gn[p, j] = -lr * sigmoid(u.n_j)``; a pair's input
+    step is scaled by ``su[p]`` (the row cap). Negatives are shared by the ``group`` pairs from
+    ``g_first``'s group on; ``sc``/``sel`` are this thread's scratch.
     """
-    dim = w_in.shape[1]
+    width = w_in.shape[1]
     k = gn.shape[1]
     loss = 0.0
-    for g in range(g_lo, g_hi):
-        for p in range(g * group, min(g * group + group, count)):
+    for g0 in range(p0, p1, group):
+        gi = g_first + (g0 - p0) // group
+        m = 0
+        for p in range(g0, min(g0 + group, p1)):
+            if s_lo <= slot[p] < s_hi:
+                sel[m] = p
+                m += 1
+        if m == 0:
+            continue
+        for q in range(m):  # scores: sc[q, 0] = u.v, sc[q, 1 + j] = -u.n_j
+            p = sel[q]
             h = w_in[u[p]]
             o = w_out[v[p]]
-            s = np.float32(0.0)
-            for d in range(dim):
-                s += h[d] * o[d]
-            sp = 1.0 / (1.0 + math.exp(-s))
-            likelihood = sp
-            gp[p] = (1.0 - sp) * lr
-            a = np.float32(gp[p] * su[p])
-            row = gh[p]
-            for d in range(dim):
-                row[d] = a * o[d]
+            t = np.float32(0.0)
+            for d in range(width):
+                t += h[d] * o[d]
+            sc[q, 0] = t
             for j in range(k):
-                n = w_out[neg[g * k + j]]
-                s = np.float32(0.0)
-                for d in range(dim):
-                    s += h[d] * n[d]
-                sn = 1.0 / (1.0 + math.exp(-s))
-                likelihood *= 1.0 - sn
-                gn[p, j] = -sn * lr
+                n = w_out[neg[gi * k + j]]
+                t = np.float32(0.0)
+                for d in range(width):
+                    t += h[d] * n[d]
+                sc[q, j + 1] = -t
+        flat = sc.reshape(-1)
+        for i in range(m * (k + 1)):  # sigmoid(u.v) and 1 - sigmoid(u.n_j), in one loop
+            flat[i] = _sigmoid(flat[i])
+        product = 1.0  # -log(sp * prod(1 - sn)), one log per 8 pairs (each clamped at 1e-30)
+        for q in range(m):
+            likelihood = sc[q, 0]
+            for j in range(k):
+                likelihood *= sc[q, j + 1]
+            product *= max(likelihood, 1e-30)
+            if q % 8 == 7 or q == m - 1:
+                loss -= math.log(product)
+                product = 1.0
+        for q in range(m):
+            p = sel[q]
+            gp[p] = (1.0 - sc[q, 0]) * lr
+            a = np.float32(gp[p] * su[p])
+            o = w_out[v[p]]
+            row = acc[slot[p]]
+            for d in range(width):
+                row[d] += a * o[d]
+            for j in range(k):
+                gn[p, j] = -(1.0 - sc[q, j + 1]) * lr
                 c = np.float32(gn[p, j] * su[p])
-                for d in range(dim):
+                n = w_out[neg[gi * k + j]]
+                for d in range(width):
                     row[d] += c * n[d]
-            loss -= math.log(max(likelihood, 1e-30))
     return loss
 
 
 @nb.njit(fastmath=True, **_JIT)
-def apply(w_in, w_out, u, v, count, neg, group, gp, gn, gh, sv, c_lo, c_hi):
-    """Columns ``c_lo:c_hi``: output-vector updates (reading input vectors), then input ones.
+def apply(w_in, w_out, kept, c0, centres, u, v, p0, p1, neg, g_first, group, gp, gn, sv, acc,
+          c_lo, c_hi, tmp):  # fmt: skip
+    """Columns ``c_lo:c_hi`` of pairs ``p0:p1``: output-vector updates (reading the input
+    vectors), then each centre's summed input-vector step, which clears ``acc``.
 
     Rows are sliced to the columns first: indexing a whole row with ``d`` from an unknown
     ``c_lo`` costs a negative-index check per element and runs four times slower.
     """
     k = gn.shape[1]
     width = c_hi - c_lo
-    acc = np.empty(width, np.float32)
-    for p in range(count):
+    for p in range(p0, p1):
         a = np.float32(gp[p] * sv[p])
         h = w_in[u[p], c_lo:c_hi]
         o = w_out[v[p], c_lo:c_hi]
         for d in range(width):
             o[d] += a * h[d]
-    for g in range((count + group - 1) // group):
-        for j in range(k):  # a negative's step summed over its group, then added once
-            acc[:] = 0
-            for p in range(g * group, min(g * group + group, count)):
-                c = gn[p, j]
-                h = w_in[u[p], c_lo:c_hi]
-                for d in range(width):
-                    acc[d] += c * h[d]
-            n = w_out[neg[g * k + j], c_lo:c_hi]
+    for g0 in range(p0, p1, group):  # a negative's step summed over its group, added once
+        gi = g_first + (g0 - p0) // group
+        for j in range(k):
             for d in range(width):
-                n[d] += acc[d]
-    for p in range(count):
-        h = w_in[u[p], c_lo:c_hi]
-        row = gh[p, c_lo:c_hi]
+                tmp[j, d] = 0
+        for p in range(g0, min(g0 + group, p1)):
+            h = w_in[u[p], c_lo:c_hi]
+            for j in range(k):
+                c = gn[p, j]
+                for d in range(width):
+                    tmp[j, d] += c * h[d]
+        for j in range(k):
+            n = w_out[neg[gi * k + j], c_lo:c_hi]
+            for d in range(width):
+                n[d] += tmp[j, d]
+    for s in range(centres):
+        h = w_in[kept[c0 + s], c_lo:c_hi]
+        row = acc[s, c_lo:c_hi]
         for d in range(width):
             h[d] += row[d]
+            row[d] = 0
 
 
-def _spans(total: int, parts: int, align: int = 1) -> list[tuple[int, int]]:
-    """``parts`` contiguous ranges covering ``0:total``, boundaries rounded to ``align``."""
-    cuts = [min(total, round(total * i / parts / align) * align) for i in range(parts + 1)]
-    cuts[-1] = total
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+@nb.njit(**_JIT)
+def _batch_start(b, first, stop, batch, bounds, row_cap, buffers):
+    """Batch ``b``'s first centre, its centre count and its pair range; its row-cap scales."""
+    u, v, _, su, sv, _, _, _, seen, _, _, _ = buffers
+    p0, p1 = bounds[b], bounds[b + 1]
+    c0 = first + b * batch
+    if row_cap > 0:
+        row_scales(u, p0, p1, seen, row_cap, su)
+        row_scales(v, p0, p1, seen, row_cap, sv)
+    return c0, min(batch, stop - c0), p0, p1
 
 
-class FusedStep:
-    """Buffers for one batch's pairs and gradients, and the batch update split over threads.
+@nb.njit(**_JIT)
+def _cut(total, t, threads, align):
+    """Where thread ``t``'s part of ``0:total`` starts, rounded to ``align`` (``total`` when
+    ``t == threads``); thread ``t`` takes ``_cut(.., t, ..):_cut(.., t + 1, ..)``."""
+    if t >= threads:
+        return total
+    return min(total, (total * t // threads + align // 2) // align * align)
 
-    Threads: as many as ``torch.get_num_threads()``; the calling thread does the first share
-    and a small pool the rest (the loops release the GIL).
+
+@nb.njit(**_JIT)
+def train_serial(w_in, w_out, kept, first, stop, batch, batches, bounds, neg, group, lrs, row_cap,
+                 buffers, losses):  # fmt: skip
+    """The span's batches one after the other on this thread; the number of groups used."""
+    u, v, slot, su, sv, gp, gn, acc, seen, sc, sel, tmp = buffers
+    g_first = 0
+    for b in range(batches):
+        c0, centres, p0, p1 = _batch_start(b, first, stop, batch, bounds, row_cap, buffers)
+        losses[b] = scores(w_in, w_out, u, v, slot, p0, p1, neg, g_first, group, lrs[b], su,
+                           0, centres, gp, gn, acc, sc[0], sel[0])  # fmt: skip
+        apply(w_in, w_out, kept, c0, centres, u, v, p0, p1, neg, g_first, group, gp, gn, sv, acc,
+              0, w_in.shape[1], tmp[0])  # fmt: skip
+        g_first += (p1 - p0 + group - 1) // group
+    return g_first
+
+
+@nb.njit(parallel=True, **_JIT)
+def train_parallel(w_in, w_out, kept, first, stop, batch, batches, bounds, neg, group, lrs,
+                   row_cap, buffers, losses, threads):  # fmt: skip
+    """The span's batches, each phase split over ``threads`` (two hand-offs per batch)."""
+    u, v, slot, su, sv, gp, gn, acc, seen, sc, sel, tmp = buffers
+    width = w_in.shape[1]
+    part = np.zeros(threads)
+    g_first = 0
+    for b in range(batches):
+        c0, centres, p0, p1 = _batch_start(b, first, stop, batch, bounds, row_cap, buffers)
+        for t in nb.prange(threads):
+            lo, hi = _cut(centres, t, threads, 1), _cut(centres, t + 1, threads, 1)
+            part[t] = scores(w_in, w_out, u, v, slot, p0, p1, neg, g_first, group, lrs[b], su,
+                             lo, hi, gp, gn, acc, sc[t], sel[t])  # fmt: skip
+        for t in nb.prange(threads):
+            lo, hi = _cut(width, t, threads, LINE_FLOATS), _cut(width, t + 1, threads, LINE_FLOATS)
+            if hi > lo:
+                apply(w_in, w_out, kept, c0, centres, u, v, p0, p1, neg, g_first, group, gp, gn,
+                      sv, acc, lo, hi, tmp[t])  # fmt: skip
+        losses[b] = part.sum()
+        g_first += (p1 - p0 + group - 1) // group
+    return g_first
+
+
+@nb.njit(parallel=True, **_JIT)
+def _probe(out):
+    for t in nb.prange(len(out)):
+        out[t] = t
+
+
+_parallel: bool | None = None
+
+
+def parallel_available() -> bool:
+    """Whether a thread-safe parallel layer (OpenMP or TBB) runs here; tried once."""
+    global _parallel
+    if _parallel is None:
+        import os
+
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            nb.config.THREADING_LAYER = "threadsafe"
+        try:
+            _probe(np.zeros(2))
+            _parallel = nb.threading_layer() in ("omp", "tbb")
+        except (ValueError, RuntimeError, ImportError, OSError):
+            _parallel = False
+    return _parallel
+
+
+class SpanKernel:
+    """Buffers for a span's pairs, coefficients and per-centre steps; trains one span a call.
+
+    Threads: as many as asked (``torch.get_num_threads()`` in the trainer), where a parallel
+    layer exists (:func:`parallel_available`).
     """
 
-    def __init__(self, vocab_size: int, dim: int, negative: int, group: int, row_cap: int) -> None:
-        self.dim, self.negative, self.group, self.row_cap = dim, negative, group, row_cap
+    def __init__(self, vocab_size: int, width: int, negative: int, group: int, row_cap: int):
+        self.width, self.negative, self.group, self.row_cap = width, negative, group, row_cap
         self.seen = np.zeros(vocab_size, dtype=np.int32)
-        self.count = 0
-        self._grow(1024)
+        self.batches = 0
+        self._pairs = self._centres = self._threads = 0
 
-    def _grow(self, size: int) -> None:
-        """Room for ``size`` pairs (their ids, coefficients and input-vector gradients)."""
-        dim = self.dim
-        self.u = np.empty(size, np.int32)
-        self.v = np.empty(size, np.int32)
-        self.gp = np.empty(size, np.float32)
-        self.gn = np.empty((size, self.negative), np.float32)
-        self.gh = np.empty((size, dim), np.float32)
-        self.su = np.ones(size, np.float32)
-        self.sv = np.ones(size, np.float32)
+    def _room(self, pairs: int, centres: int, threads: int) -> None:
+        """Buffers for ``pairs`` pairs, batches of ``centres`` and ``threads`` threads."""
+        if pairs > self._pairs:
+            self._pairs = pairs
+            self.u, self.v, self.slot = (np.empty(pairs, np.int32) for _ in range(3))
+            self.su, self.sv = np.ones(pairs, np.float32), np.ones(pairs, np.float32)
+            self.gp = np.empty(pairs, np.float32)
+            self.gn = np.empty((pairs, self.negative), np.float32)
+        if centres > self._centres:
+            self._centres = centres
+            self.acc = np.zeros((centres, self.width), np.float32)
+        if threads > self._threads:
+            self._threads = threads
+            self.sc = np.empty((threads, self.group, self.negative + 1))
+            self.sel = np.empty((threads, self.group), np.int64)
+            self.tmp = np.empty((threads, self.negative, self.width), np.float32)
 
-    def negatives(self, cdf: np.ndarray, draw: np.ndarray) -> np.ndarray:
-        """``torch.searchsorted(cdf, draw)`` (the same ids), without a torch call per batch."""
-        return np.minimum(np.searchsorted(cdf, draw), len(cdf) - 1).astype(np.int32)
+    def pairs(self, kept, line, first: int, stop: int, batch: int, reach, window: int):
+        """Make the span's pairs; the pair count of each of its batches (an array)."""
+        batches = -(-(stop - first) // batch)
+        self._room((stop - first) * 2 * window, min(batch, stop - first), 1)
+        self.bounds = np.empty(batches + 1, np.int64)
+        self.batches = span_pairs(kept, line, first, stop, batch, reach.reshape(-1), window,
+                                  self.u, self.v, self.slot, self.bounds)  # fmt: skip
+        return np.diff(self.bounds)
 
-    def pairs(self, kept, line, start: int, stop: int, reach, window: int) -> int:
-        """Make the batch's pairs in the buffers; how many there are."""
-        most = (stop - start) * 2 * window
-        if most > len(self.u):
-            self._grow(2 * most)
-        self.count = pairs(kept, line, start, stop, reach.reshape(-1), window, self.u, self.v)
-        return self.count
-
-    def step(self, w_in: np.ndarray, w_out: np.ndarray, neg: np.ndarray, lr: float) -> float:
-        """Update ``w_in``/``w_out`` in place with the batch's pairs; the summed loss."""
-        import torch
-
-        count, group, dim = self.count, self.group, self.dim
-        if self.row_cap:
-            row_scales(self.u, count, self.seen, self.row_cap, self.su)
-            row_scales(self.v, count, self.seen, self.row_cap, self.sv)
-        neg = neg.astype(np.int32, copy=False)
-        threads = max(1, torch.get_num_threads())
-        groups = (count + group - 1) // group
-        args = (w_in, w_out, self.u, self.v, count, neg, group)
-        losses = _run([
-            (scores, (*args, lr, self.su, lo, hi, self.gp, self.gn, self.gh))
-            for lo, hi in _spans(groups, threads)
-        ])  # fmt: skip
-        _run([
-            (apply, (*args, self.gp, self.gn, self.gh, self.sv, lo, hi))
-            for lo, hi in _spans(dim, threads, align=16)
-        ])  # fmt: skip
-        return float(sum(losses))
-
-
-_pool = None
-
-
-def _run(calls: list) -> list:
-    """Run ``(function, args)`` calls at once: the first here, the others on the pool."""
-    global _pool
-    if len(calls) == 1:
-        fn, args = calls[0]
-        return [fn(*args)]
-    from concurrent.futures import ThreadPoolExecutor
-
-    if _pool is None or _pool._max_workers < len(calls) - 1:
-        _pool = ThreadPoolExecutor(len(calls) - 1, thread_name_prefix="sgns")
-    futures = [_pool.submit(fn, *args) for fn, args in calls[1:]]
-    fn, args = calls[0]
-    return [fn(*args)] + [f.result() for f in futures]
+    def train(self, w_in, w_out, kept, first: int, stop: int, batch: int, neg, lrs,
+              threads: int) -> np.ndarray:  # fmt: skip
+        """Update the padded ``w_in``/``w_out`` in place; each batch's summed loss."""
+        threads = max(1, threads)
+        if threads > 1 and not parallel_available():
+            threads = 1
+        self._room(0, 0, threads)
+        buffers = (self.u, self.v, self.slot, self.su, self.sv, self.gp, self.gn, self.acc,
+                   self.seen, self.sc, self.sel, self.tmp)  # fmt: skip
+        losses = np.zeros(self.batches)
+        args = (w_in, w_out, kept, first, stop, batch, self.batches, self.bounds,
+                neg.astype(np.int32, copy=False), self.group, np.asarray(lrs, np.float64),
+                self.row_cap, buffers, losses)  # fmt: skip
+        if threads == 1:
+            train_serial(*args)
+        else:
+            nb.set_num_threads(min(threads, nb.config.NUMBA_NUM_THREADS))
+            train_parallel(*args, threads)
+        return losses

@@ -172,16 +172,16 @@ def test_out_of_memory_at_a_random_training_step_is_retried_in_halves(
         monkeypatch.setattr(F, "cross_entropy", original)
 
 
-@pytest.mark.parametrize(("model", "kernel", "where", "unit"), [
-    ("sgns", "numba", "engine.words.sgns.SGNSTrainer._batch_numba",
+@pytest.mark.parametrize(("model", "kernel", "where", "most", "unit"), [
+    ("sgns", "numba", "engine.words.sgns.SGNSTrainer._span_numba", 4,  # 2 spans an epoch
      "256 centre words: retrying it with 128"),
-    ("sgns", "torch", "engine.words.sgns.SGNSTrainer._step",
+    ("sgns", "torch", "engine.words.sgns.SGNSTrainer._step", 40,  # 20+ batches an epoch
      "256 centre words: retrying it with 128"),
-    ("classic", "auto", "engine.words.models.ClassicSkipGram.loss",
+    ("classic", "auto", "engine.words.models.ClassicSkipGram.loss", 40,
      "256 examples: retrying it with 128"),
 ])  # fmt: skip
 def test_out_of_memory_at_a_random_words_batch_is_retried_in_halves(
-    model, kernel, where, unit, tmp_path, rng, monkeypatch, capsys
+    model, kernel, where, most, unit, tmp_path, rng, monkeypatch, capsys
 ):
     import importlib
 
@@ -189,7 +189,7 @@ def test_out_of_memory_at_a_random_words_batch_is_retried_in_halves(
     owner = getattr(importlib.import_module(module), cls)
     original = getattr(owner, name)
     for trial in range(2):
-        at = int(rng.integers(1, 40))  # sgns: 20+ batches an epoch (subsampled), 2 epochs
+        at = int(rng.integers(1, most))  # calls over 2 epochs
         calls: list[int] = []
 
         def failing(*args, _at=at, _calls=calls, **kwargs):

@@ -135,7 +135,7 @@ def batch_call(job: str) -> tuple[object, str, int]:
     return {
         "sweep": (sweep, "_accumulate", 16),  # 8 points x 2 batches
         "train": (train, "augment", 15),  # 5 epochs x 3 batches
-        "words": (SGNSTrainer, "_batch_numba", 700),  # 6 epochs x about 230 batches
+        "words": (SGNSTrainer, "_span_numba", 18),  # 6 epochs x 3 spans of 64 batches
     }[job]
 
 

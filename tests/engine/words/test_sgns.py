@@ -128,28 +128,44 @@ def test_same_seed_same_vectors_and_exact_resume_for_each_kernel(kernel):
 
 
 def test_numba_kernel_makes_the_torch_kernels_pairs_and_update():
+    """A span of one batch draws what the torch path draws, so both train on the same pairs
+    and negatives; the sums run in another order, so the vectors agree up to rounding."""
     _numba_or_skip()
     from engine.words import sgns_numba
 
     _, t = _trainer(epochs=1, kernel="torch")
-    _, n = _trainer(epochs=1, kernel="numba")
+    _, n = _trainer(epochs=1, kernel="numba", span=128)
     assert n.kernel == "numba" and t.kernel == "torch"
     kept = t.ids[:500]
     line = torch.arange(500, dtype=torch.int32) // 7  # lines of 7 words
     for lines in (None, line):
-        u, v = t._pairs(kept, 100, 400, torch.Generator().manual_seed(3), lines)
         reach = t._reach(300, torch.Generator().manual_seed(3)).numpy()
-        fused = sgns_numba.FusedStep(t.vocab_size, t.dim, t.negative, t.group, t.row_cap)
-        empty = np.zeros(0, np.int32)
-        arr = empty if lines is None else lines.numpy()
-        count = fused.pairs(kept.numpy(), arr, 100, 400, reach, t.window)
-        assert count == len(u)
-        assert fused.u[:count].tolist() == u.tolist() and fused.v[:count].tolist() == v.tolist()
+        kernel = sgns_numba.SpanKernel(t.vocab_size, 16, t.negative, t.group, t.row_cap)
+        arr = np.zeros(0, np.int32) if lines is None else lines.numpy()
+        counts = kernel.pairs(kept.numpy(), arr, 100, 400, 100, reach, t.window)
+        for b, count in enumerate(counts):  # a span of three batches: each the torch batch
+            gen = torch.Generator().manual_seed(3)
+            gen.set_state(_after_reaches(t, 100 * b, gen))
+            u, v = t._pairs(kept, 100 + 100 * b, 200 + 100 * b, gen, lines)
+            lo = kernel.bounds[b]
+            assert count == len(u)
+            assert kernel.u[lo : lo + count].tolist() == u.tolist()
+            assert kernel.v[lo : lo + count].tolist() == v.tolist()
     lt, ln = t.train_epoch(lambda w, loss: None), n.train_epoch(lambda w, loss: None)
     assert lt["pairs"] == ln["pairs"] and abs(lt["loss"] - ln["loss"]) < 1e-4
-    # same pairs, same negatives, same arithmetic in another order: equal up to rounding
     assert torch.allclose(t.w_in, n.w_in, atol=1e-4) and torch.allclose(t.w_out, n.w_out, atol=1e-4)
     assert not torch.equal(n.w_in, _trainer(epochs=1, kernel="numba")[1].w_in)  # it trained
+    _, spans = _trainer(epochs=1, kernel="numba")  # spans of many batches: other draws, and
+    spans.train_epoch(lambda w, loss: None)  # the same model up to them
+    assert not torch.equal(spans.w_in, n.w_in)
+    assert torch.nn.functional.cosine_similarity(spans.w_in, n.w_in).mean() > 0.5
+
+
+def _after_reaches(trainer, centres: int, gen: torch.Generator) -> torch.Tensor:
+    """The generator's state after drawing the reaches of ``centres`` centre words before."""
+    if centres:
+        trainer._reach(centres, gen)
+    return gen.get_state()
 
 
 def test_numba_kernel_gives_the_same_vectors_on_one_thread_or_two():
