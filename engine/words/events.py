@@ -108,7 +108,7 @@ class WordsConfig:
         None,
         "learning rate (empty: the model's own)",
         placeholder="model default",
-        presets={"sgns": 0.025, **_both(1e-3)},
+        presets={"sgns": 0.03, **_both(1e-3)},
         check=between(1e-9, 10),
     )
     min_count: int = option(

@@ -12,8 +12,8 @@ when the batch began, then all updates are added (batch-synchronous, so the resu
 depend on the order of the work or the number of threads). Negatives are shared by small groups
 of pairs, and a row met many times in one batch (``the``, ``and``) has its summed update scaled
 down to at most ``row_cap`` single updates, which stands in for the sequential updates of the C
-code. The defaults (``batch`` 512 centre words, ``row_cap`` 48) are the ones that matched or beat
-gensim on analogies, WordSim353 and SimLex-999 together (docs/benchmarks.md).
+code. The defaults (``batch`` 512 centre words, ``row_cap`` 40, ``lr`` 0.03) are the ones that best
+matched or beat gensim on analogies, WordSim353 and SimLex-999 together (docs/benchmarks.md).
 
 Two implementations of one batch:
 
@@ -110,13 +110,13 @@ class SGNSTrainer:
         window: int = 5,
         negative: int = 5,
         sample: float = 1e-3,
-        lr: float = 0.025,
+        lr: float = 0.03,
         batch: int = 512,
         epochs: int = 5,
         seed: int = 0,
         device: torch.device | str = "cpu",
         group: int = 32,
-        row_cap: int = 48,
+        row_cap: int = 40,
         line_starts: np.ndarray | None = None,
         kernel: str = "auto",
         stream: int = 0,

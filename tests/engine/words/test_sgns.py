@@ -127,14 +127,15 @@ def test_same_seed_same_vectors_and_exact_resume_for_each_kernel(kernel):
     assert torch.equal(a.w_in, c.w_in) and torch.equal(a.w_out, c.w_out)
 
 
-def test_numba_kernel_makes_the_torch_kernels_pairs_and_update():
+@pytest.mark.parametrize("negative", [5, 3])  # 5 has loops of its own
+def test_numba_kernel_makes_the_torch_kernels_pairs_and_update(negative):
     """A span of one batch draws what the torch path draws, so both train on the same pairs
     and negatives; the sums run in another order, so the vectors agree up to rounding."""
     _numba_or_skip()
     from engine.words import sgns_numba
 
-    _, t = _trainer(epochs=1, kernel="torch")
-    _, n = _trainer(epochs=1, kernel="numba", span=128)
+    _, t = _trainer(epochs=1, kernel="torch", negative=negative)
+    _, n = _trainer(epochs=1, kernel="numba", span=128, negative=negative)
     assert n.kernel == "numba" and t.kernel == "torch"
     kept = t.ids[:500]
     line = torch.arange(500, dtype=torch.int32) // 7  # lines of 7 words
@@ -154,9 +155,10 @@ def test_numba_kernel_makes_the_torch_kernels_pairs_and_update():
     lt, ln = t.train_epoch(lambda w, loss: None), n.train_epoch(lambda w, loss: None)
     assert lt["pairs"] == ln["pairs"] and abs(lt["loss"] - ln["loss"]) < 1e-4
     assert torch.allclose(t.w_in, n.w_in, atol=1e-4) and torch.allclose(t.w_out, n.w_out, atol=1e-4)
-    assert not torch.equal(n.w_in, _trainer(epochs=1, kernel="numba")[1].w_in)  # it trained
-    _, spans = _trainer(epochs=1, kernel="numba")  # spans of many batches: other draws, and
-    spans.train_epoch(lambda w, loss: None)  # the same model up to them
+    untrained = _trainer(epochs=1, kernel="numba", negative=negative)[1]
+    assert not torch.equal(n.w_in, untrained.w_in)  # it trained
+    _, spans = _trainer(epochs=1, kernel="numba", negative=negative)  # many batches a span:
+    spans.train_epoch(lambda w, loss: None)  # other draws, the same model up to them
     assert not torch.equal(spans.w_in, n.w_in)
     assert torch.nn.functional.cosine_similarity(spans.w_in, n.w_in).mean() > 0.5
 
@@ -169,18 +171,27 @@ def _after_reaches(trainer, centres: int, gen: torch.Generator) -> torch.Tensor:
 
 
 def test_numba_kernel_gives_the_same_vectors_on_one_thread_or_two():
+    """Rows of 40 floats are padded to 48; two threads update columns 0:32 and 32:48, three
+    0:16, 16:32 and 32:48 (whole cache lines), and every sum keeps its order."""
     _numba_or_skip()
+    from engine.words import sgns_numba
+
+    if not sgns_numba.parallel_available():
+        pytest.skip("numba has no OpenMP or TBB layer here, so the kernel runs one thread")
     before = torch.get_num_threads()
     results = []
     try:
-        for threads in (1, 2):
+        for threads in (1, 2, 3):
             torch.set_num_threads(threads)
-            _, trainer = _trainer(epochs=1, kernel="numba")
+            _, trainer = _trainer(epochs=1, kernel="numba", dim=40)
             trainer.train_epoch(lambda w, loss: None)
-            results.append(trainer.w_in.clone())
+            results.append((trainer.w_in.clone(), trainer.w_out.clone()))
     finally:
         torch.set_num_threads(before)
-    assert torch.equal(results[0], results[1])
+    for w_in, w_out in results[1:]:
+        assert torch.equal(results[0][0], w_in) and torch.equal(results[0][1], w_out)
+    padded = trainer._padded()[0]
+    assert padded.shape[1] == 48 and not padded[:, 40:].any()  # the padding stays zero
 
 
 @pytest.mark.parametrize("kernel", ["torch", "numba"])
