@@ -95,6 +95,15 @@ def scores(emb: Embeddings, kv, args) -> dict[str, float]:
     return out
 
 
+def mean_row(found: list[dict]) -> dict:
+    """The runs' numbers averaged (the first run's for what is not a number)."""
+    row = dict(found[0])
+    for key, value in row.items():
+        if isinstance(value, float):
+            row[key] = float(np.mean([r[key] for r in found]))
+    return row
+
+
 def keyed(words: list[str], vectors: np.ndarray):
     from gensim.models import KeyedVectors
 
@@ -174,30 +183,38 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2, help="torch threads and gensim workers")
     parser.add_argument("--batch", type=int, help="our centre words per update (ours: 512)")
-    parser.add_argument("--lr", type=float, help="our starting learning rate (ours: 0.025)")
+    parser.add_argument("--lr", type=float, help="our starting learning rate (ours: 0.03)")
     parser.add_argument("--group", type=int, help="our pairs sharing negatives (ours: 32)")
-    parser.add_argument("--row-cap", type=int, help="our per-batch row update cap (ours: 48)")
+    parser.add_argument("--row-cap", type=int, help="our per-batch row update cap (ours: 40)")
     parser.add_argument("--kernel", default="auto", help="ours: auto, numba or torch")
     parser.add_argument(
         "--within-lines", action=argparse.BooleanOptionalAction, default=False,
         help="our context windows stop at line ends (gensim's always do)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds", help="comma-separated seeds: a run of each model per seed, and their means "
+        "(gensim's results also vary between runs of one seed when its workers race)",
+    )  # fmt: skip
     parser.add_argument("--no-gensim", action="store_true")
     parser.add_argument("--no-ours", action="store_true")
     parser.add_argument("--json", help="write the numbers to this file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    rows: dict[str, dict] = {}
-    if not args.no_ours:
-        ours, emb = run_ours(args)
-        ours.update(scores(emb, keyed(emb.words, emb.vectors.numpy()), args))
-        rows["ours (sgns)"] = ours
-    if not args.no_gensim:
-        theirs, gemb, kv = run_gensim(args)
-        theirs.update(scores(gemb, kv, args))
-        rows["gensim"] = theirs
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    runs: dict[str, list[dict]] = {}
+    for seed in seeds:  # ours and gensim in turn, so a drift in the machine's speed hits both
+        args.seed = seed
+        if not args.no_ours:
+            ours, emb = run_ours(args)
+            ours.update(scores(emb, keyed(emb.words, emb.vectors.numpy()), args), seed=seed)
+            runs.setdefault("ours (sgns)", []).append(ours)
+        if not args.no_gensim:
+            theirs, gemb, kv = run_gensim(args)
+            theirs.update(scores(gemb, kv, args), seed=seed)
+            runs.setdefault("gensim", []).append(theirs)
+    rows = {model: mean_row(found) for model, found in runs.items()}
 
     cols = [
         ("words/s", "words_per_s", "{:,.0f}"), ("train s", "train_s", "{:.1f}"),
@@ -216,21 +233,24 @@ def main() -> None:
         f"{args.negative}, min_count {args.min_count}, sample {args.sample}, {args.epochs} epochs,"
         f" {args.threads} threads; words/s = in-vocabulary corpus words x epochs / train s"
     )
-    header = f"{'model':<12}" + "".join(f"{name:>12}" for name, _, _ in cols)
-    print(header)
-    for model, row in rows.items():
-        print(f"{model:<12}" + "".join(f"{fmt.format(row[key]):>12}" for _, key, fmt in cols))
+    print(f"{'model':<18}" + "".join(f"{name:>12}" for name, _, _ in cols))
+    for model, found in runs.items():
+        shown = [(f"{model} s{r['seed']}", r) for r in found] if len(found) > 1 else []
+        for label, row in shown + [(model + (" mean" if shown else ""), rows[model])]:
+            print(f"{label:<18}" + "".join(f"{fmt.format(row[key]):>12}" for _, key, fmt in cols))
     if len(rows) == 2:
         g, o = rows["gensim"], rows["ours (sgns)"]
         print(
-            f"ours/gensim: speed x{o['words_per_s'] / g['words_per_s']:.2f}, analogy "
+            f"ours/gensim{' (means)' if len(seeds) > 1 else ''}: "
+            f"speed x{o['words_per_s'] / g['words_per_s']:.2f}, analogy "
             f"{(o['analogy'] - g['analogy']) * 100:+.1f} points, WS353 "
             f"{o['wordsim353'] - g['wordsim353']:+.3f}, "
             f"SimLex {o['simlex999'] - g['simlex999']:+.3f}"
         )
     print("(g) = gensim's own evaluate_word_analogies / evaluate_word_pairs on the same vectors")
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
+        out = {"args": vars(args), "cpu": cpu_summary(), "rows": rows, "runs": runs}
+        Path(args.json).write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
