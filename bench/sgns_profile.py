@@ -111,7 +111,7 @@ def profile_ops(trainer: SGNSTrainer, batches: int) -> tuple[float, list[tuple[s
         self_us[e.name] += e.self_cpu_time_total
         calls[e.name] += 1
     ranked = sorted(self_us, key=self_us.get, reverse=True)[:12]
-    rows = [(n, round(calls[n] / batches), self_us[n] / batches / 1e3) for n in ranked]
+    rows = [(n, calls[n] / batches, self_us[n] / batches / 1e3) for n in ranked]
     return sum(top.values()) / batches, rows
 
 
@@ -143,7 +143,7 @@ def report(result: dict, batch: int) -> None:
     print(f"\n== {result['threads']} thread(s), batch {batch}")
     print(f"top-level torch ops per batch: {result['ops_per_batch']:.1f}")
     print("self CPU time per batch (profiled): " + ", ".join(
-        f"{name} x{calls} {ms:.3f} ms" for name, calls, ms in result["top_self_ms"]
+        f"{name} x{calls:.2g} {ms:.4f} ms" for name, calls, ms in result["top_self_ms"]
     ))  # fmt: skip
     for p in result["points"]:
         print(

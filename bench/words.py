@@ -13,14 +13,14 @@ same settings (defaults: dim 100, window 5, negative 5, min_count 5, sample 1e-3
   ``evaluate_word_analogies`` / ``evaluate_word_pairs`` on both as a cross-check.
 
 Measured here (2-core AMD EPYC, no GPU, torch 2.14.1, gensim 4.4.0, numba 0.68.1, english-mix
-3.79M words in vocabulary, 5 epochs, quiet machine): ours (numba kernel, batch 512, row_cap 48)
-873k words/s on 1 thread and 988k on 2; gensim 385k on 1 worker and 817k on 2; analogy 11.94% vs
-11.89%, WordSim353 0.450 vs 0.351, SimLex-999 0.241 vs 0.243. docs/benchmarks.md has the profile,
-the loaded runs and the options measured. ``--within-lines`` keeps our windows inside a line, as
-gensim's always are.
+3.79M words in vocabulary, 5 epochs, ``--seeds 0,1,2``, means): ours (numba kernel, batch 512,
+row_cap 40, lr 0.03) 1.60M words/s on 1 thread and 2.11M on 2; gensim 397k on 1 worker and 759k
+on 2 (4.0x and 2.8x); analogy 11.99% vs 11.72% (1 worker) and 11.91% (2), WordSim353 0.467 vs
+0.348-0.350, SimLex-999 0.240 vs 0.246-0.247. docs/benchmarks.md has the profile and the options
+measured. ``--within-lines`` keeps our windows inside a line, as gensim's always are.
 
-Run it alone: ``flock /tmp/advtui-cpu.lock .venv/bin/python bench/words.py``; ``--json PATH``
-writes the numbers.
+Run it alone: ``flock /tmp/advtui-cpu.lock .venv/bin/python bench/words.py --seeds 0,1,2``;
+``--json PATH`` writes the numbers.
 """
 
 from __future__ import annotations
