@@ -71,11 +71,6 @@ def pick_kernel(kernel: str, device: torch.device) -> str:
     return "numba"
 
 
-def _has_rows(w: torch.Tensor, width: int) -> bool:
-    """Whether ``w``'s storage holds ``width`` floats for each of its rows (padding included)."""
-    return w.untyped_storage().nbytes() >= (w.storage_offset() + len(w) * width) * w.element_size()
-
-
 def line_numbers(line_starts: np.ndarray, length: int) -> np.ndarray:
     """The line number of each of ``length`` tokens, from the offsets where lines start."""
     starts = np.asarray(line_starts, dtype=np.int64)
@@ -232,21 +227,13 @@ class SGNSTrainer:
     # ------------------------------------------------------------------ training, numba
 
     def _padded(self) -> tuple[np.ndarray, np.ndarray]:
-        """The vectors as the numba kernel wants them: rows padded to whole cache lines (so
-        threads writing their own columns never share a line), padding zero. ``w_in``/``w_out``
-        stay ``[vocab, dim]`` views of these; they are made again if something replaced the
-        tensors (loading a state copies into them; averaging may swap their data)."""
-        width = self._kernel.width
-        arrays = []
-        for name in ("w_in", "w_out"):
-            w = getattr(self, name)
-            if not (w.stride() == (width, 1) and w.data_ptr() % 64 == 0 and _has_rows(w, width)):
-                store = torch.zeros(self.vocab_size, width)
-                store[:, : self.dim] = w
-                w = store[:, : self.dim]
-                setattr(self, name, w)
-            arrays.append(w.as_strided((self.vocab_size, width), (width, 1)).numpy())
-        return arrays[0], arrays[1]
+        """The vectors with rows padded to whole cache lines, for the numba kernel; ``w_in`` and
+        ``w_out`` become (or stay) ``[vocab, dim]`` views of them."""
+        from engine.words.sgns_numba import padded
+
+        self.w_in, w_in = padded(self.w_in, self._kernel.width)
+        self.w_out, w_out = padded(self.w_out, self._kernel.width)
+        return w_in, w_out
 
     def _span_numba(self, kept, line, start: int, stop: int, lrs: np.ndarray, gen) -> tuple:
         """The batches of ``kept[start:stop]`` in one compiled call: reaches for the span, then

@@ -334,6 +334,22 @@ def parallel_available() -> bool:
     return _parallel
 
 
+def padded(w, width: int):
+    """``w`` (a ``[rows, dim]`` float32 CPU tensor) and its rows as ``width`` floats each, the
+    padding zero: ``(w, array)`` when ``w`` already is a view of such rows (64-byte aligned),
+    else ``(a new view, array)`` over a padded copy. Loading a state copies into ``w``; the
+    distributed averaging may give it other data, so the check runs before every call."""
+    import torch
+
+    rows, dim = w.shape
+    room = w.untyped_storage().nbytes() >= (w.storage_offset() + rows * width) * w.element_size()
+    if not (w.stride() == (width, 1) and w.data_ptr() % 64 == 0 and room):
+        store = torch.zeros(rows, width)
+        store[:, :dim] = w
+        w = store[:, :dim]
+    return w, w.as_strided((rows, width), (width, 1)).numpy()
+
+
 class SpanKernel:
     """Buffers for a span's pairs, coefficients and per-centre steps; trains one span a call.
 
