@@ -135,6 +135,23 @@ def _step(row, o, w_out, negs, gp, gn, su):
             row[d] += c * n[d]
 
 
+@nb.njit(inline="always", fastmath=True, **_JIT)
+def _loss(sc, m, k):
+    """``-sum log(sp * prod(1 - sn))`` over the ``m`` pairs whose sigmoids are in ``sc``; one log
+    per 8 pairs (a product of their likelihoods, each clamped at 1e-30)."""
+    loss = 0.0
+    product = 1.0
+    for q in range(m):
+        likelihood = sc[q, 0]
+        for j in range(k):
+            likelihood *= sc[q, j + 1]
+        product *= max(likelihood, 1e-30)
+        if q % 8 == 7 or q == m - 1:
+            loss -= math.log(product)
+            product = 1.0
+    return loss
+
+
 @nb.njit(fastmath=True, **_JIT)
 def scores(w_in, w_out, u, v, slot, p0, p1, neg, g_first, group, lr, su, s_lo, s_hi,
            gp, gn, acc, sc, sel):  # fmt: skip
@@ -181,15 +198,7 @@ def scores(w_in, w_out, u, v, slot, p0, p1, neg, g_first, group, lr, su, s_lo, s
         flat = sc.reshape(-1)
         for i in range(m * (k + 1)):  # sigmoid(u.v) and 1 - sigmoid(u.n_j), in one loop
             flat[i] = _sigmoid(flat[i])
-        product = 1.0  # -log(sp * prod(1 - sn)), one log per 8 pairs (each clamped at 1e-30)
-        for q in range(m):
-            likelihood = sc[q, 0]
-            for j in range(k):
-                likelihood *= sc[q, j + 1]
-            product *= max(likelihood, 1e-30)
-            if q % 8 == 7 or q == m - 1:
-                loss -= math.log(product)
-                product = 1.0
+        loss += _loss(sc, m, k)
         for q in range(m):
             p = sel[q]
             gp[p] = (1.0 - sc[q, 0]) * lr
